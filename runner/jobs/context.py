@@ -1,0 +1,107 @@
+"""The handle an operation (pretrain, finetune, classify) gets to report progress and honour cancel.
+
+Operations are plain functions `run_<kind>(spec, ctx) -> dict`; they know nothing of HTTP or SQLite. The
+server's worker passes a context backed by the job store; the CLI passes `ConsoleContext`.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from runner.errors import Cancelled
+
+
+class JobContext:
+    """Base context: records progress in memory, cancels through a threading.Event."""
+
+    def __init__(self, job_id: str, home: Path, work_dir: Path) -> None:
+        self.job_id = job_id
+        self.home = Path(home)
+        self.work_dir = Path(work_dir)
+        self.work_dir.mkdir(parents=True, exist_ok=True)
+        self._cancel = threading.Event()
+        self.started = time.monotonic()
+        self.last_progress: dict[str, Any] = {}
+
+    # -- cancel -------------------------------------------------------------------------------------
+    def cancel(self) -> None:
+        self._cancel.set()
+
+    @property
+    def cancelled(self) -> bool:
+        return self._cancel.is_set()
+
+    def check_cancel(self) -> None:
+        """Raise Cancelled if the user asked to stop; call between steps and batches."""
+        if self._cancel.is_set():
+            raise Cancelled(f"job {self.job_id} cancelled")
+
+    # -- reporting ----------------------------------------------------------------------------------
+    def progress(self, stage: str, done: int, total: int, **metrics: Any) -> None:
+        """Record how far the current stage is; ETA is extrapolated from the stage's elapsed time."""
+        now = time.monotonic()
+        if self.last_progress.get("stage") != stage:
+            self._stage_start = now
+        elapsed = now - getattr(self, "_stage_start", now)
+        fraction = (done / total) if total else 0.0
+        eta = (elapsed / fraction - elapsed) if fraction > 0 else None
+        self.last_progress = {
+            "stage": stage, "done": int(done), "total": int(total), "fraction": round(fraction, 4),
+            "eta_s": None if eta is None else round(eta, 1), "metrics": _jsonable(metrics),
+        }
+        self._on_progress(self.last_progress)
+
+    def event(self, kind: str, message: str, **data: Any) -> None:
+        self._on_event(kind, message, _jsonable(data))
+
+    # hooks for subclasses
+    def _on_progress(self, progress: dict[str, Any]) -> None:  # pragma: no cover - overridden
+        pass
+
+    def _on_event(self, kind: str, message: str, data: dict[str, Any]) -> None:  # pragma: no cover
+        pass
+
+
+class ConsoleContext(JobContext):
+    """Context for the CLI: progress as one rewritten line on stderr, events as log lines."""
+
+    def __init__(self, job_id: str, home: Path, work_dir: Path, quiet: bool = False) -> None:
+        super().__init__(job_id, home, work_dir)
+        self.quiet = quiet
+        self._last_print = 0.0
+
+    def _on_progress(self, p: dict[str, Any]) -> None:
+        now = time.monotonic()
+        if self.quiet or (now - self._last_print < 0.5 and p["done"] < p["total"]):
+            return
+        self._last_print = now
+        metrics = " ".join(f"{k}={_fmt(v)}" for k, v in p["metrics"].items())
+        eta = f" eta {p['eta_s']:.0f}s" if p["eta_s"] is not None else ""
+        print(f"\r[{p['stage']}] {p['done']}/{p['total']} {metrics}{eta}".ljust(78), end="", file=sys.stderr)
+        if p["done"] >= p["total"]:
+            print(file=sys.stderr)
+
+    def _on_event(self, kind: str, message: str, data: dict[str, Any]) -> None:
+        if not self.quiet:
+            print(f"{kind}: {message}", file=sys.stderr)
+
+
+def _fmt(v: Any) -> str:
+    return f"{v:.4g}" if isinstance(v, float) else str(v)
+
+
+def _jsonable(d: dict[str, Any]) -> dict[str, Any]:
+    """Make numpy/torch scalars JSON-safe without importing either."""
+    out: dict[str, Any] = {}
+    for k, v in d.items():
+        if hasattr(v, "item") and callable(v.item):
+            try:
+                v = v.item()
+            except (ValueError, RuntimeError):
+                v = str(v)
+        out[k] = v
+    return out
