@@ -1,0 +1,1 @@
+"""HTTP API of the runner (FastAPI): health, jobs, models; loopback only, token on every endpoint."""

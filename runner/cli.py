@@ -1,0 +1,219 @@
+"""Command line of the runner: the same operations as the API, without a server.
+
+    python -m runner serve [--host 127.0.0.1] [--port 0] [--home DIR]
+    python -m runner pretrain --s2 PATH... [--s1 PATH...] [--aerial FILE] [--extent XMIN,YMIN,XMAX,YMAX
+                              --extent-crs EPSG:N] --out-model NAME [--size tiny|base] [--epochs N] [--device ...]
+    python -m runner finetune [--model NAME] --labels FILE --class-field FIELD [inputs] --out-model NAME
+    python -m runner classify --model NAME [inputs] --out FILE.tif
+    python -m runner models [--show NAME | --delete NAME]
+    python -m runner make-scene --out DIR [--size-km 2] [--seed 0]
+
+A time-series PATH is a folder, a glob or a list of files, one raster per date. Bad invocations and bad input
+exit with code 2 and one line naming the problem; never a traceback (set OMNISAT_DEBUG=1 to see one).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import secrets
+import sys
+from pathlib import Path
+from typing import Any
+
+from runner import __version__
+from runner.config import RunnerPaths, default_home
+from runner.errors import Cancelled, InputError, ResourceError
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # one readable line, exit 2
+        print(f"{self.prog}: error: {message} (see --help)", file=sys.stderr)
+        raise SystemExit(2)
+
+
+def _extent(text: str) -> list[float]:
+    try:
+        values = [float(v) for v in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--extent {text!r}: expected XMIN,YMIN,XMAX,YMAX numbers") from None
+    if len(values) != 4:
+        raise argparse.ArgumentTypeError(f"--extent {text!r}: expected 4 numbers, got {len(values)}")
+    return values
+
+
+def _add_inputs(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("imagery")
+    g.add_argument("--aerial", help="aerial raster (3-5 bands: RGB, NIR, elevation)")
+    g.add_argument("--s2", nargs="+", default=[], metavar="PATH", help="Sentinel-2 series: folder, glob or files")
+    g.add_argument("--s1", nargs="+", default=[], metavar="PATH", help="Sentinel-1 series: folder, glob or files")
+    g.add_argument("--s2-masks", nargs="+", default=[], metavar="PATH",
+                   help="cloud masks or SCL rasters, one per Sentinel-2 date")
+    g.add_argument("--extent", type=_extent, help="XMIN,YMIN,XMAX,YMAX (default: the imagery's common extent)")
+    g.add_argument("--extent-crs", help="CRS of --extent, e.g. EPSG:32631")
+    g.add_argument("--patch-size", type=float, default=10.0, help="patch size in metres (default 10)")
+    g.add_argument("--max-dates", type=int, default=50, help="dates per series at most (default 50)")
+    g.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
+    g.add_argument("--batch-size", type=int, default=8)
+    p.add_argument("--home", type=Path, help="runner home (default $OMNISAT_RUNNER_HOME or the user data dir)")
+    p.add_argument("--quiet", action="store_true", help="no progress output")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="python -m runner", description="OmniSat runner: train and run OmniSat on your imagery.")
+    parser.add_argument("--version", action="version", version=f"omnisat-runner {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    s = sub.add_parser("serve", help="serve the HTTP API for the QGIS plugin")
+    s.add_argument("--host", default="127.0.0.1")
+    s.add_argument("--port", type=int, default=0, help="0 = any free port (written to the state file)")
+    s.add_argument("--home", type=Path)
+    s.add_argument("--allow-remote", action="store_true", help="allow a non-loopback --host (warned about)")
+    s.add_argument("--no-path-access", action="store_true",
+                   help="read only uploaded files and write only under the home (remote runner)")
+
+    p = sub.add_parser("pretrain", help="self-supervised pretraining on the imagery")
+    _add_inputs(p)
+    p.add_argument("--out-model", required=True)
+    p.add_argument("--size", choices=["tiny", "base"], default="base")
+    p.add_argument("--epochs", type=int, default=20)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--overwrite", action="store_true", help="replace an existing model of that name when done")
+
+    f = sub.add_parser("finetune", help="train a classifier from labelled polygons")
+    _add_inputs(f)
+    f.add_argument("--model", help="pretrained model to start from (default: from scratch)")
+    f.add_argument("--labels", required=True, help="polygon layer (GPKG, SHP, GeoJSON) in any CRS")
+    f.add_argument("--class-field", required=True)
+    f.add_argument("--color-field")
+    f.add_argument("--out-model", required=True)
+    f.add_argument("--size", choices=["tiny", "base"], default="base", help="model size when from scratch")
+    f.add_argument("--epochs", type=int, default=30)
+    f.add_argument("--seed", type=int, default=0)
+    f.add_argument("--val-fraction", type=float, default=0.25)
+    f.add_argument("--label-fraction", type=float, default=1.0)
+    f.add_argument("--overwrite", action="store_true")
+
+    c = sub.add_parser("classify", help="classify an extent into a styled class map")
+    _add_inputs(c)
+    c.add_argument("--model", required=True)
+    c.add_argument("--out", required=True, help="output GeoTIFF (class map; *_confidence.tif and .qml beside)")
+    c.add_argument("--overlap", type=int, default=2, help="overlap between tiles, in patches (blended)")
+
+    m = sub.add_parser("models", help="list, show or delete trained models")
+    m.add_argument("--home", type=Path)
+    m.add_argument("--show", metavar="NAME", help="print a model card")
+    m.add_argument("--delete", metavar="NAME")
+    m.add_argument("--json", action="store_true")
+
+    sc = sub.add_parser("make-scene", help="write the synthetic tri-modal demo scene")
+    sc.add_argument("--out", type=Path, required=True)
+    sc.add_argument("--size-km", type=float, default=2.0)
+    sc.add_argument("--seed", type=int, default=0)
+    sc.add_argument("--aerial-res", type=float, default=0.2, help="aerial resolution in metres (default 0.2)")
+    return parser
+
+
+_SPEC_KEYS = ("aerial", "s1", "s2", "s2_masks", "extent", "extent_crs", "patch_size", "max_dates", "device",
+              "batch_size", "out_model", "size", "epochs", "seed", "overwrite", "model", "labels", "class_field",
+              "color_field", "val_fraction", "label_fraction", "out", "overlap")
+
+
+def _spec_from_args(args: argparse.Namespace) -> dict[str, Any]:
+    spec = {k: getattr(args, k) for k in _SPEC_KEYS if getattr(args, k, None) is not None}
+    for key in ("s1", "s2", "s2_masks"):
+        if key in spec:
+            spec[key] = expand_cli_paths(spec[key], key)
+    return spec
+
+
+def expand_cli_paths(paths: list[str], key: str) -> list[str]:
+    """Folders and globs → sorted raster files; the geodata layer then reads each file's date."""
+    from runner.geo import expand_series
+
+    modality = "s2" if key == "s2_masks" else key
+    return [r.path for r in expand_series(paths, modality)] if key != "s2_masks" else _expand_plain(paths)
+
+
+def _expand_plain(paths: list[str]) -> list[str]:
+    import glob
+
+    out: list[str] = []
+    for p in paths:
+        if os.path.isdir(p):
+            out.extend(sorted(str(q) for q in Path(p).iterdir() if q.suffix.lower() in {".tif", ".tiff", ".vrt"}))
+        elif any(ch in p for ch in "*?["):
+            out.extend(sorted(glob.glob(p)))
+        else:
+            out.append(p)
+    return out
+
+
+def _run_job(kind: str, args: argparse.Namespace) -> int:
+    from runner.jobs.context import ConsoleContext
+    from runner.ops import run_operation
+
+    paths = RunnerPaths(args.home or default_home()).ensure()
+    spec = _spec_from_args(args)
+    job_id = "cli-" + secrets.token_hex(6)
+    ctx = ConsoleContext(job_id, paths.home, paths.job_dir(job_id), quiet=args.quiet)
+    result = run_operation(kind, spec, ctx)
+    print(json.dumps(result, indent=2))
+    return 0
+
+
+def _models(args: argparse.Namespace) -> int:
+    from runner.train import store
+
+    home = RunnerPaths(args.home or default_home()).ensure().home
+    if args.delete:
+        store.delete_model(home, args.delete)
+        print(f"deleted model {args.delete}")
+        return 0
+    if args.show:
+        print(json.dumps(store.get_card(home, args.show), indent=2))
+        return 0
+    models = store.list_models(home)
+    if args.json:
+        print(json.dumps(models, indent=2))
+    elif not models:
+        print(f"no models in {home / 'models'}")
+    for m in models if not args.json else []:
+        classes = ", ".join(c["name"] for c in m.get("classes") or []) or "-"
+        print(f"{m['name']:<28} {m.get('kind', '?'):<11} {m.get('size', '?'):<5} "
+              f"{'+'.join(m.get('modalities', []))}  classes: {classes}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        if args.command == "serve":
+            from runner.server import serve
+
+            return serve(args.home or default_home(), args.host, args.port, args.allow_remote,
+                         path_access=not args.no_path_access)
+        if args.command in ("pretrain", "finetune", "classify"):
+            return _run_job(args.command, args)
+        if args.command == "models":
+            return _models(args)
+        if args.command == "make-scene":
+            from runner.geo.scene import make_scene
+
+            files = make_scene(args.out, size_km=args.size_km, seed=args.seed, aerial_res=args.aerial_res)
+            print(json.dumps({k: str(v) if not isinstance(v, list) else [str(x) for x in v]
+                              for k, v in dict(files).items()}, indent=2))
+            return 0
+    except (InputError, ResourceError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    except (Cancelled, KeyboardInterrupt):
+        print("cancelled", file=sys.stderr)
+        return 130
+    except Exception as err:
+        if os.environ.get("OMNISAT_DEBUG"):
+            raise
+        print(f"internal error: {type(err).__name__}: {err} (set OMNISAT_DEBUG=1 for details)", file=sys.stderr)
+        return 1
+    return 2

@@ -1,0 +1,27 @@
+"""The three operations a job can be: pretrain, finetune, classify.
+
+Each is `run(spec, ctx) -> result dict`, glue between the geodata pipeline (runner.geo), the model and its training
+(runner.model, runner.train) and the model store. The API worker and the CLI both call `run_operation`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from runner.jobs.context import JobContext
+from runner.specs import parse_spec
+
+
+def run_operation(kind: str, spec: dict[str, Any], ctx: JobContext) -> dict[str, Any]:
+    parsed = parse_spec(kind, spec)
+    if kind == "pretrain":
+        from runner.ops.pretrain import run_pretrain
+
+        return run_pretrain(parsed, ctx)  # type: ignore[arg-type]
+    if kind == "finetune":
+        from runner.ops.finetune import run_finetune
+
+        return run_finetune(parsed, ctx)  # type: ignore[arg-type]
+    from runner.ops.classify import run_classify
+
+    return run_classify(parsed, ctx)  # type: ignore[arg-type]
