@@ -52,7 +52,7 @@ def create_app(paths: RunnerPaths, token: str, store: JobStore, worker: Worker, 
     limits = limits or Limits()
     require_token = make_require_token(token)
     app = FastAPI(title="OmniSat runner", version=__version__, dependencies=[Depends(require_token)],
-                  docs_url=None, redoc_url=None)
+                  docs_url=None, redoc_url=None, openapi_url=None)
     app.add_middleware(BodySizeLimit, max_bytes=limits.max_request_bytes)
 
     @app.exception_handler(RequestValidationError)
@@ -62,6 +62,10 @@ def create_app(paths: RunnerPaths, token: str, store: JobStore, worker: Worker, 
             loc = ".".join(str(x) for x in e.get("loc", ()) if x != "body")
             parts.append(f"{loc}: {e.get('msg', 'invalid')}" if loc else e.get("msg", "invalid"))
         return JSONResponse({"detail": "; ".join(parts)}, status_code=422)
+
+    @app.get("/v1/openapi.json", include_in_schema=False)
+    def openapi() -> dict[str, Any]:
+        return app.openapi()
 
     @app.get("/v1/health")
     def health() -> dict[str, Any]:
@@ -117,7 +121,10 @@ def create_app(paths: RunnerPaths, token: str, store: JobStore, worker: Worker, 
         return store.events(job_id, after=max(after, 0))
 
     # -- models -------------------------------------------------------------------------------------
-    from runner.train import store as model_store  # torch-free module; imported here to keep start-up light
+    def model_store():
+        from runner.train import store  # imported on use: keeps start-up light
+
+        return store
 
     def _name_or_422(name: str) -> str:
         try:
@@ -127,19 +134,19 @@ def create_app(paths: RunnerPaths, token: str, store: JobStore, worker: Worker, 
 
     @app.get("/v1/models")
     def list_models() -> list[dict[str, Any]]:
-        return model_store.list_models(paths.home)
+        return model_store().list_models(paths.home)
 
     @app.get("/v1/models/{name}")
     def get_model(name: str) -> dict[str, Any]:
         try:
-            return model_store.get_card(paths.home, _name_or_422(name))
+            return model_store().get_card(paths.home, _name_or_422(name))
         except InputError as err:
             raise HTTPException(404, str(err)) from None
 
     @app.delete("/v1/models/{name}", status_code=204)
     def delete_model(name: str) -> Response:
         try:
-            model_store.delete_model(paths.home, _name_or_422(name))
+            model_store().delete_model(paths.home, _name_or_422(name))
         except InputError as err:
             raise HTTPException(404, str(err)) from None
         return Response(status_code=204)
