@@ -187,7 +187,12 @@ def _models(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    raw = sys.argv[1:] if argv is None else argv
+    args = build_parser().parse_args(raw)
+    if args.command in ("serve", "pretrain", "finetune", "classify") and argv is None:
+        from runner.allocator import reexec_with_jemalloc
+
+        reexec_with_jemalloc(raw)
     try:
         if args.command == "serve":
             from runner.server import serve

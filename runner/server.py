@@ -28,8 +28,10 @@ def describe_device() -> dict[str, Any]:
     """What the health endpoint reports: torch version and the device jobs will run on."""
     import torch
 
+    from runner.allocator import current_allocator
+
     info: dict[str, Any] = {"torch_version": torch.__version__, "cuda": torch.cuda.is_available(),
-                            "cpu_threads": torch.get_num_threads()}
+                            "cpu_threads": torch.get_num_threads(), "allocator": current_allocator()}
     if info["cuda"]:
         info["device"] = "cuda"
         info["device_name"] = torch.cuda.get_device_name(0)

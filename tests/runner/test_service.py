@@ -115,3 +115,11 @@ def test_refuses_non_loopback_host_without_opt_in(runner_home) -> None:
     r = subprocess.run([sys.executable, "-m", "runner", "serve", "--home", str(runner_home), "--host", "0.0.0.0"],
                        capture_output=True, text=True, timeout=60)
     assert r.returncode == 2 and "loopback" in r.stderr
+
+
+def test_runner_starts_with_a_page_keeping_allocator_when_available(live_runner: LiveRunner) -> None:
+    from runner.allocator import find_jemalloc
+
+    with live_runner.client() as c:
+        health = c.get("/v1/health").json()
+    assert health["allocator"] == ("jemalloc" if find_jemalloc() else "system")
