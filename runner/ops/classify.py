@@ -1,0 +1,64 @@
+"""Classify: stream the extent's tiles through a trained model into a blended, styled class map."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from runner.errors import InputError
+from runner.jobs.context import JobContext
+from runner.ops.common import open_scene_for
+from runner.ops.model_glue import config_from_card
+from runner.specs import ClassifySpec
+
+
+def run_classify(spec: ClassifySpec, ctx: JobContext) -> dict[str, Any]:
+    from runner.geo import ClassInfo, ClassMapWriter, NormStats
+    from runner.train import Predictor
+    from runner.train import store as model_store
+
+    state, card = model_store.load_model(ctx.home, spec.model)
+    if card.get("kind") != "classifier" or not card.get("classes"):
+        raise InputError(f"model {spec.model} has no classes (it is {card.get('kind', 'not a classifier')}); "
+                         "fine-tune it on labels first")
+    out = Path(spec.out)
+    if not out.parent.is_dir():
+        raise InputError(f"out {spec.out}: folder {out.parent} does not exist")
+    g = card["grid"]
+    scene = open_scene_for(spec, tile_patches=g["tile_patches"], aerial_px=g["aerial_px"], ts_px=g["ts_px"],
+                           norm=NormStats.from_dict(card["norm"]), modalities=card["modalities"])
+    _check_bands(scene, card)
+    classes = [ClassInfo(c["value"], c["name"], c["color"]) for c in card["classes"]]
+    predictor = Predictor(config_from_card(card), state, device=spec.device)
+    stride = max(1, g["tile_patches"] - spec.overlap)
+    tiles = scene.tiles(stride=stride)
+    ctx.event("classify", f"{len(tiles)} tiles over {scene.grid.n_rows}×{scene.grid.n_cols} patches with "
+              f"{', '.join(scene.modalities)} on {predictor.device}")
+    writer = ClassMapWriter(out, scene.grid, classes, confidence=True)
+    done = 0
+    try:
+        for batch in scene.iter_batches(tiles, spec.batch_size):
+            ctx.check_cancel()
+            probs = predictor.predict(batch, modalities=scene.modalities)
+            for tile, p in zip(batch["tiles"], probs):
+                writer.add(tile, p)
+            done += len(batch["tiles"])
+            ctx.progress("classify", done, len(tiles))
+        ctx.check_cancel()
+        written = writer.close()
+    except BaseException:
+        writer.abort()
+        raise
+    result = {"class_map": str(written["class_map"]), "confidence": str(written.get("confidence", "")),
+              "qml": str(written.get("qml", "")), "model": spec.model, "modalities": list(scene.modalities),
+              "classes": card["classes"], "areas": written.get("areas", [])}
+    ctx.event("result", f"class map written to {result['class_map']}")
+    return result
+
+
+def _check_bands(scene: Any, card: dict[str, Any]) -> None:
+    for m in scene.modalities:
+        want, got = card["bands"].get(m), scene.bands.get(m)
+        if want is not None and got is not None and len(want) != len(got):
+            raise InputError(f"{m}: the model {card['name']} reads {len(want)} bands ({', '.join(want)}), "
+                             f"the input has {len(got)} ({', '.join(got)})")

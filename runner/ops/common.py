@@ -1,0 +1,129 @@
+"""What pretrain, finetune and classify share: turning a spec into a Scene, size checks, batch streams, cards."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import random
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
+
+import numpy as np
+
+from runner import __version__
+from runner.config import Limits
+from runner.errors import InputError, ResourceError
+from runner.specs import InputsSpec
+
+# Aerial pixels per patch side by model size: base is the paper's 0.2 m at 10 m patches; tiny reads 1 m so it
+# trains in seconds on a laptop CPU.
+DEFAULT_AERIAL_PX = {"base": 50, "tiny": 10}
+
+
+def series_from_spec(spec: InputsSpec) -> dict[str, Any]:
+    """Expand the spec's S1/S2 paths (folders, globs, files) into dated rasters; masks stay aligned by date."""
+    from runner.geo import expand_series
+
+    s2 = expand_series(spec.s2, "s2", [d.isoformat() for d in spec.s2_dates] if spec.s2_dates else None) \
+        if spec.s2 else []
+    s1 = expand_series(spec.s1, "s1", [d.isoformat() for d in spec.s1_dates] if spec.s1_dates else None) \
+        if spec.s1 else []
+    masks = expand_series(spec.s2_masks, "s2_mask") if spec.s2_masks else None
+    return {"aerial": spec.aerial, "s1": s1, "s2": s2, "s2_masks": masks}
+
+
+def open_scene_for(spec: InputsSpec, *, tile_patches: int, aerial_px: int, ts_px: int = 1,
+                   norm: Any = None, modalities: list[str] | None = None) -> Any:
+    """Open the spec's imagery on one grid; `modalities` restricts to those a model knows."""
+    from runner.geo import open_scene
+
+    series = series_from_spec(spec)
+    if modalities is not None:
+        extra = [m for m in ("aerial", "s1", "s2") if series[m] and m not in modalities]
+        if extra:
+            raise InputError(f"the model was trained without {', '.join(extra)}; remove that input or train a "
+                             f"model with it (the model knows {', '.join(modalities)})")
+        if not any(series[m] for m in modalities):
+            raise InputError(f"none of the model's modalities ({', '.join(modalities)}) was given")
+    scene = open_scene(series["aerial"], series["s1"], series["s2"], extent=spec.extent, extent_crs=spec.extent_crs,
+                       patch_size=spec.patch_size, tile_patches=tile_patches, aerial_px=aerial_px, ts_px=ts_px,
+                       s2_masks=series["s2_masks"], max_dates=spec.max_dates, norm=norm)
+    check_extent_size(scene.grid)
+    return scene
+
+
+def check_extent_size(grid: Any, limits: Limits | None = None) -> None:
+    """Refuse before starting an extent beyond the configured limit, saying how big it is."""
+    limits = limits or Limits()
+    area_km2 = (grid.xmax - grid.xmin) * (grid.ymax - grid.ymin) / 1e6
+    if area_km2 > limits.max_extent_km2:
+        raise ResourceError(f"the extent is {area_km2:,.0f} km² ({grid.n_rows}×{grid.n_cols} patches), beyond this "
+                            f"runner's limit of {limits.max_extent_km2:,.0f} km² (OMNISAT_MAX_EXTENT_KM2); "
+                            "choose a smaller extent or raise the limit")
+
+
+def shuffled(tiles: list, seed: int) -> list:
+    out = list(tiles)
+    random.Random(seed).shuffle(out)
+    return out
+
+
+def batch_stream(scene: Any, tiles: list, batch_size: int, label_map: Any = None, seed: int | None = None,
+                 ) -> Iterator[dict[str, Any]]:
+    """Batches of tiles from the scene, with patch and tile labels attached when a label map is given."""
+    order = shuffled(tiles, seed) if seed is not None else tiles
+    for batch in scene.iter_batches(order, batch_size):
+        if label_map is not None:
+            batch["labels"], batch["tile_labels"] = label_map.labels_for(batch["tiles"], scene.grid.tile_patches)
+        yield batch
+
+
+def epoch_batches(scene: Any, tiles: list, batch_size: int, label_map: Any = None,
+                  seed: int = 0) -> Callable[[int], Iterable[dict[str, Any]]]:
+    return lambda epoch: batch_stream(scene, tiles, batch_size, label_map, seed=seed * 1000 + epoch)
+
+
+def fixed_batches(scene: Any, tiles: list, batch_size: int,
+                  label_map: Any = None) -> Callable[[], Iterable[dict[str, Any]]]:
+    return lambda: batch_stream(scene, tiles, batch_size, label_map)
+
+
+def base_card(spec: InputsSpec, scene: Any, *, name: str, kind: str, size: str, cfg: Any,
+              parent: str | None) -> dict[str, Any]:
+    """The model card fields every model carries: what it reads and how, so inference matches training."""
+    from dataclasses import asdict, is_dataclass
+
+    grid = scene.grid
+    return {
+        "name": name,
+        "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "kind": kind,
+        "size": size,
+        "config": asdict(cfg) if is_dataclass(cfg) else dict(cfg),
+        "modalities": list(scene.modalities),
+        "bands": {m: list(b) for m, b in scene.bands.items()},
+        "norm": scene.norm.to_dict() if scene.norm is not None else None,
+        "grid": {"patch_size": grid.patch_size, "tile_patches": grid.tile_patches, "aerial_px": grid.aerial_px,
+                 "ts_px": grid.ts_px, "max_dates": spec.max_dates, "crs": grid.crs},
+        "date_encoding": "day_of_year",
+        "dates": {m: [d.isoformat() for d in ds] for m, ds in scene.dates.items()},
+        "parent": parent,
+        "runner_version": __version__,
+    }
+
+
+def finite_metrics(metrics: dict[str, Any]) -> dict[str, Any]:
+    """JSON has no NaN: replace non-finite numbers by None before they reach a card or the API."""
+    def clean(v: Any) -> Any:
+        if isinstance(v, dict):
+            return {k: clean(x) for k, x in v.items()}
+        if isinstance(v, (list, tuple)):
+            return [clean(x) for x in v]
+        if isinstance(v, (float, np.floating)):
+            return float(v) if math.isfinite(v) else None
+        if isinstance(v, np.integer):
+            return int(v)
+        if isinstance(v, np.ndarray):
+            return clean(v.tolist())
+        return v
+    return clean(metrics)

@@ -1,0 +1,62 @@
+"""Fine-tune: train a per-patch classifier from the user's polygons, from a pretrained model or from scratch."""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+
+from runner.errors import InputError
+from runner.jobs.context import JobContext
+from runner.ops.common import DEFAULT_AERIAL_PX, base_card, epoch_batches, finite_metrics, fixed_batches, open_scene_for
+from runner.ops.model_glue import config_for_scene, config_from_card, train_options
+from runner.specs import FinetuneSpec
+
+
+def run_finetune(spec: FinetuneSpec, ctx: JobContext) -> dict[str, Any]:
+    from runner.geo import NormStats, check_trainable, rasterise_labels, split_blocks, tiles_with_labels
+    from runner.train import finetune
+    from runner.train import store as model_store
+
+    model_store.check_can_write(ctx.home, spec.out_model, overwrite=spec.overwrite)
+    ctx.progress("reading", 0, 1)
+    parent_state, parent_card = None, None
+    if spec.model:
+        parent_state, parent_card = model_store.load_model(ctx.home, spec.model)
+        g = parent_card["grid"]
+        scene = open_scene_for(spec, tile_patches=g["tile_patches"], aerial_px=g["aerial_px"], ts_px=g["ts_px"],
+                               norm=NormStats.from_dict(parent_card["norm"]), modalities=parent_card["modalities"])
+        size = parent_card["size"]
+        cfg = config_from_card(parent_card)
+    else:
+        scene = open_scene_for(spec, tile_patches=spec.tile_patches,
+                               aerial_px=spec.aerial_px or DEFAULT_AERIAL_PX[spec.size])
+        scene.norm = scene.compute_norm()
+        size = spec.size
+        cfg = config_for_scene(size, scene)
+
+    labels = rasterise_labels(spec.labels, spec.class_field, scene.grid, color_field=spec.color_field)
+    check_trainable(labels, spec.labels, spec.class_field)
+    tiles = tiles_with_labels(labels, scene.grid)
+    if len(tiles) < 2:
+        raise InputError(f"labels {spec.labels}: only {len(tiles)} tile of {scene.grid.tile_patches}×"
+                         f"{scene.grid.tile_patches} patches holds labelled patches; draw more polygons")
+    train_tiles, val_tiles = split_blocks(tiles, val_fraction=spec.val_fraction, seed=spec.seed)
+    if spec.label_fraction < 1.0:
+        keep = max(1, round(len(train_tiles) * spec.label_fraction))
+        train_tiles = sorted(random.Random(spec.seed).sample(train_tiles, keep), key=lambda t: (t.row, t.col))
+    ctx.event("labels", f"{len(labels.classes)} classes: {', '.join(c.name for c in labels.classes)}; "
+              f"{len(train_tiles)} training and {len(val_tiles)} validation tiles (spatially disjoint blocks)")
+
+    result = finetune(cfg, len(labels.classes), epoch_batches(scene, train_tiles, spec.batch_size, labels, spec.seed),
+                      fixed_batches(scene, val_tiles, spec.batch_size, labels), train_options(spec), ctx,
+                      ctx.work_dir / "checkpoint", init_state=parent_state)
+    card = base_card(spec, scene, name=spec.out_model, kind="classifier", size=size, cfg=cfg, parent=spec.model)
+    card["classes"] = [{"value": c.value, "name": c.name, "color": c.color} for c in labels.classes]
+    card["metrics"] = finite_metrics(result.metrics)
+    card["history"] = finite_metrics(result.history)
+    card["training"] = {"labels": spec.labels, "class_field": spec.class_field, "epochs": spec.epochs,
+                        "best_epoch": result.best_epoch, "seed": spec.seed, "label_fraction": spec.label_fraction,
+                        "train_tiles": len(train_tiles), "val_tiles": len(val_tiles)}
+    model_store.save_model(ctx.home, spec.out_model, result.state_dict, card, overwrite=spec.overwrite)
+    ctx.event("model", f"saved model {spec.out_model}", metrics=card["metrics"])
+    return {"model": spec.out_model, "metrics": card["metrics"], "classes": card["classes"]}

@@ -1,0 +1,42 @@
+"""Pretrain: self-supervised OmniSat on the user's imagery (contrastive + masked reconstruction), no labels."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from runner.jobs.context import JobContext
+from runner.ops.common import DEFAULT_AERIAL_PX, base_card, epoch_batches, finite_metrics, fixed_batches, open_scene_for
+from runner.ops.model_glue import config_for_scene, train_options
+from runner.specs import PretrainSpec
+
+
+def run_pretrain(spec: PretrainSpec, ctx: JobContext) -> dict[str, Any]:
+    from runner.geo import split_blocks
+    from runner.train import pretrain
+    from runner.train import store as model_store
+
+    model_store.check_can_write(ctx.home, spec.out_model, overwrite=spec.overwrite)
+    aerial_px = spec.aerial_px or DEFAULT_AERIAL_PX[spec.size]
+    ctx.progress("reading", 0, 1)
+    scene = open_scene_for(spec, tile_patches=spec.tile_patches, aerial_px=aerial_px)
+    ctx.event("scene", f"grid {scene.grid.n_rows}×{scene.grid.n_cols} patches, modalities "
+              f"{', '.join(scene.modalities)}", dates={m: len(d) for m, d in scene.dates.items()})
+    scene.norm = scene.compute_norm()
+    tiles = scene.tiles()
+    train_tiles, val_tiles = split_blocks(tiles, val_fraction=0.1, seed=spec.seed)
+    if not train_tiles:
+        train_tiles, val_tiles = tiles, tiles[:1]
+    ctx.event("split", f"{len(train_tiles)} training tiles, {len(val_tiles)} validation tiles (spatial blocks)")
+    cfg = config_for_scene(spec.size, scene)
+    result = pretrain(cfg, epoch_batches(scene, train_tiles, spec.batch_size, seed=spec.seed),
+                      fixed_batches(scene, val_tiles, spec.batch_size), train_options(spec), ctx,
+                      ctx.work_dir / "checkpoint")
+    card = base_card(spec, scene, name=spec.out_model, kind="pretrained", size=spec.size, cfg=cfg, parent=None)
+    card["classes"] = []
+    card["metrics"] = finite_metrics(result.metrics)
+    card["history"] = finite_metrics(result.history)
+    card["training"] = {"epochs": spec.epochs, "best_epoch": result.best_epoch, "seed": spec.seed,
+                        "batch_size": spec.batch_size, "tiles": len(train_tiles)}
+    model_store.save_model(ctx.home, spec.out_model, result.state_dict, card, overwrite=spec.overwrite)
+    ctx.event("model", f"saved model {spec.out_model}")
+    return {"model": spec.out_model, "metrics": card["metrics"]}
