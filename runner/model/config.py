@@ -1,0 +1,109 @@
+"""OmniSatConfig: every size and geometry choice of the model in one serialisable dataclass.
+
+The card stores `asdict(config)`, so a saved model rebuilds exactly; `for_size` gives the paper's `base`
+configuration or the CPU-friendly `tiny` one for the scene's modalities and grid.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any
+
+MODALITIES = ("aerial", "s1", "s2")
+TS_MODALITIES = ("s1", "s2")
+
+# Sentinel-2 band groups for reconstruction targets (§13): visible+NIR, red-edge, SWIR.
+S2_GROUPS = (("B2", "B3", "B4", "B8"), ("B5", "B6", "B7", "B8A"), ("B11", "B12"))
+# The usual order of a 10-band S2 stack (TreeSatAI-TS, PASTIS), assumed when band names are unknown.
+S2_DEFAULT_BANDS = ("B2", "B3", "B4", "B5", "B6", "B7", "B8", "B8A", "B11", "B12")
+
+
+@dataclass
+class OmniSatConfig:
+    """Sizes of the OmniSat encoder, combiner, decoders and losses (defaults = the paper's `base`)."""
+
+    size: str = "base"
+    modalities: dict[str, int] = field(default_factory=lambda: {"aerial": 4, "s1": 2, "s2": 10})
+    band_names: dict[str, list[str]] = field(default_factory=dict)
+    tile_patches: int = 6
+    aerial_px: int = 50
+    ts_px: int = 1
+    dim: int = 256
+    depth: int = 6
+    heads: int = 16
+    mlp_ratio: float = 4.0
+    dropout: float = 0.2
+    attn_dropout: float = 0.2
+    drop_path: float = 0.2
+    cross_drop_path: float = 0.0  # the reference leaks dpr[M-1] here (quirk 7); explicit instead
+    cnn_channels: int = 256
+    cnn_groups: int = 4
+    shared_resblock_norm: bool = True  # quirk 8 kept for parity; False = one GroupNorm per conv
+    ltae_heads: int = 16
+    ltae_dk: int = 8
+    ltae_in_mlp: list[int] = field(default_factory=lambda: [32, 128])
+    ltae_out_mlp: list[int] = field(default_factory=lambda: [256, 512])
+    ltae_dropout: float = 0.2
+    ltae_attn_dropout: float = 0.1
+    period: int = 367
+    mask_ratio: float = 0.75
+    temperature: float = 0.1
+    date_quantile: float = 0.75
+    contrastive_max_tokens: int = 4096
+
+    # -- construction -------------------------------------------------------------------------------
+    @classmethod
+    def for_size(cls, size: str, modalities: dict[str, int] | None = None, tile_patches: int = 6,
+                 aerial_px: int | None = None, ts_px: int = 1,
+                 band_names: dict[str, list[str]] | None = None) -> OmniSatConfig:
+        """`base` = the paper; `tiny` = D 64, depth 2, 4 heads, CNN 32 channels (seconds per epoch on CPU)."""
+        mods = dict(modalities) if modalities is not None else {"aerial": 4, "s1": 2, "s2": 10}
+        common: dict[str, Any] = dict(size=size, modalities=mods, tile_patches=tile_patches, ts_px=ts_px,
+                                      band_names={k: list(v) for k, v in (band_names or {}).items()})
+        if size == "base":
+            cfg = cls(aerial_px=aerial_px or 50, **common)
+        elif size == "tiny":
+            cfg = cls(aerial_px=aerial_px or 10, dim=64, depth=2, heads=4, cnn_channels=32, ltae_heads=4,
+                      ltae_dk=8, ltae_in_mlp=[32, 64], ltae_out_mlp=[64, 128], dropout=0.1, attn_dropout=0.0,
+                      drop_path=0.0, ltae_dropout=0.1, ltae_attn_dropout=0.0, **common)
+        else:
+            raise ValueError(f"unknown model size {size!r}; choose tiny or base")
+        cfg.validate()
+        return cfg
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> OmniSatConfig:
+        known = {f.name for f in fields(cls)}
+        cfg = cls(**{k: v for k, v in d.items() if k in known})
+        cfg.validate()
+        return cfg
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def validate(self) -> None:
+        unknown = [m for m in self.modalities if m not in MODALITIES]
+        if unknown or not self.modalities:
+            raise ValueError(f"modalities {list(self.modalities)}: each must be one of {', '.join(MODALITIES)}")
+        if self.dim % self.heads or self.dim % self.ltae_heads or self.dim % 16:
+            raise ValueError(f"dim {self.dim} must divide by heads {self.heads}, ltae_heads {self.ltae_heads}, 16")
+        if self.aerial_px < 2 and "aerial" in self.modalities:
+            raise ValueError(f"aerial_px {self.aerial_px}: need at least 2 aerial pixels per patch")
+
+    # -- derived ------------------------------------------------------------------------------------
+    @property
+    def n_patches(self) -> int:
+        return self.tile_patches * self.tile_patches
+
+    def ordered_modalities(self, requested: list[str] | None = None) -> list[str]:
+        """The model's modalities (in canonical order) restricted to `requested`."""
+        return [m for m in MODALITIES if m in self.modalities and (requested is None or m in requested)]
+
+    def band_groups(self, modality: str) -> list[list[int]]:
+        """Channel index groups whose reconstruction targets are normalised together (§13)."""
+        c = self.modalities[modality]
+        if modality == "s2":
+            names = self.band_names.get("s2") or (list(S2_DEFAULT_BANDS) if c == len(S2_DEFAULT_BANDS) else None)
+            if names is not None and len(names) == c and all(b in names for g in S2_GROUPS for b in g):
+                return [[names.index(b) for b in g] for g in S2_GROUPS]
+        return [list(range(c))]

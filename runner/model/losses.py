@@ -1,0 +1,112 @@
+"""Losses: MIL-NCE contrastive (§8.1), masked reconstruction with grouped targets (§8.4, §13), classification.
+
+The contrastive loss is built from block masks (same tile × same modality) on one similarity matrix, never
+loops; a token budget subsamples whole (tile, patch) groups so positives survive the subsampling.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+EPS_TARGET = 1e-4
+
+
+def contrastive_loss(tokens: Tensor, exists: Tensor, tau: float = 0.1, max_tokens: int | None = None,
+                     generator: torch.Generator | None = None) -> Tensor:
+    """tokens (B, M, P², D) raw encoder tokens, exists (B, M, P²) → mean MIL-NCE over anchors.
+
+    Positives of (b, m, p): (b, m', p) for m' ≠ m. Denominator: every existing token except the same tile's
+    same-modality tokens (itself included). Anchors are existing tokens with at least one positive.
+    """
+    b, m, p2, d = tokens.shape
+    if m < 2:
+        return tokens.sum() * 0.0
+    z = F.normalize(tokens.float(), dim=-1).permute(0, 2, 1, 3).reshape(b * p2, m, d)  # group (b, p)
+    ex = exists.permute(0, 2, 1).reshape(b * p2, m)
+    groups = torch.nonzero(ex.sum(1) >= 2).squeeze(1)
+    if max_tokens is not None and groups.numel() * m > max_tokens:
+        keep = max(1, max_tokens // m)
+        groups = groups[torch.randperm(groups.numel(), generator=generator, device="cpu")[:keep].to(groups.device)]
+    if groups.numel() == 0:
+        return tokens.sum() * 0.0
+    g_tile = torch.div(groups, p2, rounding_mode="floor")
+    zf = z[groups].reshape(-1, d)
+    exf = ex[groups].reshape(-1)
+    tile = g_tile.repeat_interleave(m)
+    patch = groups.repeat_interleave(m)  # (b, p) group id doubles as patch identity
+    mod = torch.arange(m, device=z.device).repeat(groups.numel())
+    zf, exf, tile, patch, mod = zf[exf], exf[exf], tile[exf], patch[exf], mod[exf]
+
+    logits = zf @ zf.t() / tau
+    same_tile_mod = (tile[:, None] == tile[None, :]) & (mod[:, None] == mod[None, :])
+    positive = (patch[:, None] == patch[None, :]) & (mod[:, None] != mod[None, :])
+    neg_inf = torch.finfo(logits.dtype).min
+    denom = torch.logsumexp(logits.masked_fill(same_tile_mod, neg_inf), dim=1)
+    numer = torch.logsumexp(logits.masked_fill(~positive, neg_inf), dim=1)
+    return (denom - numer).mean()
+
+
+def grouped_standardise(x: Tensor, valid: Tensor, groups: list[list[int]]) -> Tensor:
+    """Standardise series targets per (tile, patch) and per band group over that patch's valid observations.
+
+    x (B, T, P², C, n²), valid (B, T, P²) → same shape; statistics over dates × group bands × pixels.
+    """
+    out = torch.empty_like(x)
+    w = valid.to(x.dtype)[..., None, None]
+    for g in groups:
+        xg = x[:, :, :, g]
+        count = (w.sum(1, keepdim=True) * xg.shape[3] * xg.shape[4]).clamp_min(1.0)
+        mean = (xg * w).sum((1, 3, 4), keepdim=True) / count
+        var = (((xg - mean) ** 2) * w).sum((1, 3, 4), keepdim=True) / count
+        out[:, :, :, g] = (xg - mean) / torch.sqrt(var + EPS_TARGET)
+    return out
+
+
+def series_reconstruction_loss(pred: Tensor, series: Tensor, valid: Tensor, selected: Tensor, masked: Tensor,
+                               groups: list[list[int]], ts_px: int) -> Tensor:
+    """MSE on grouped-standardised targets at selected dates, valid observations of masked patches only.
+
+    pred (B, T, P², C·n²); series (B, T, C, P·n, P·n); valid (B, T, P, P); selected (B, T); masked (B, P²).
+    """
+    b, t, c, hp, _ = series.shape
+    n = ts_px
+    p = hp // n
+    x = series.reshape(b, t, c, p, n, p, n).permute(0, 1, 3, 5, 2, 4, 6).reshape(b, t, p * p, c, n * n)
+    v = valid.reshape(b, t, p * p)
+    target = grouped_standardise(x.float(), v, groups).reshape(b, t, p * p, c * n * n)
+    err = ((pred.float() - target) ** 2).mean(-1)
+    weight = (v & selected[:, :, None] & masked[:, None, :]).to(err.dtype)
+    return (err * weight).sum() / weight.sum().clamp_min(1.0)
+
+
+def vhr_reconstruction_loss(pred: Tensor, aerial: Tensor, tile_patches: int) -> Tensor:
+    """MSE over all patches (parity, quirk 10) with each patch standardised over C×k×k (MAE style).
+
+    pred (B·P², C, k, k) patch-major, aerial (B, C, P·k, P·k).
+    """
+    b, c, h, _ = aerial.shape
+    p = tile_patches
+    k = h // p
+    x = aerial.reshape(b, c, p, k, p, k).permute(0, 2, 4, 1, 3, 5).reshape(b * p * p, c, k, k).float()
+    mean = x.mean((1, 2, 3), keepdim=True)
+    var = x.var((1, 2, 3), keepdim=True, unbiased=False)
+    target = (x - mean) / torch.sqrt(var + EPS_TARGET)
+    return ((pred.float() - target) ** 2).mean()
+
+
+def classification_loss(out: dict[str, Tensor], batch: dict[str, Tensor],
+                        class_weights: Tensor | None = None) -> Tensor:
+    """Per-patch cross-entropy (ignore −1, optional class weights) + tile multi-label BCE when labels exist."""
+    loss = out["patch_logits"].new_zeros(())
+    if "labels" in batch:
+        logits = out["patch_logits"].float()
+        labels = batch["labels"].reshape(logits.shape[0], -1)
+        if bool((labels >= 0).any()):
+            w = class_weights.to(logits.device) if class_weights is not None else None
+            loss = loss + F.cross_entropy(logits.reshape(-1, logits.shape[-1]), labels.reshape(-1), weight=w,
+                                          ignore_index=-1)
+    if "tile_labels" in batch:
+        loss = loss + F.binary_cross_entropy_with_logits(out["tile_logits"].float(), batch["tile_labels"].float())
+    return loss
