@@ -17,6 +17,7 @@ def config_for_scene(size: str, scene: Any) -> Any:
         tile_patches=scene.grid.tile_patches,
         aerial_px=scene.grid.aerial_px,
         ts_px=scene.grid.ts_px,
+        band_names={m: list(scene.bands[m]) for m in scene.modalities},
     )
 
 
