@@ -71,9 +71,9 @@ class CrossBlock(nn.Module):
     """Learned queries (tile + per patch) attend to all tokens; no residual on attention (queries ≠ keys)."""
 
     def __init__(self, dim: int, heads: int, n_queries: int, ratio: float, drop: float, attn_drop: float,
-                 drop_path: float) -> None:
+                 drop_path: float, residual: bool = True) -> None:
         super().__init__()
-        self.heads, self.attn_drop = heads, attn_drop
+        self.heads, self.attn_drop, self.residual = heads, attn_drop, residual
         self.query = nn.Parameter(torch.zeros(1, 1, dim))
         self.query_pos = nn.Parameter(torch.zeros(1, n_queries, dim))
         self.norm1 = nn.LayerNorm(dim, eps=1e-6)
@@ -96,7 +96,19 @@ class CrossBlock(nn.Module):
         v = self.v(y).reshape(b, n, h, dh).transpose(1, 2)
         a = _attend(q.to(k.dtype), k, v, self.rpe, buckets, excluded, self.attn_drop if self.training else 0.0)
         out = self.proj_drop(self.proj(a.transpose(1, 2).reshape(b, nq, d)))
+        if self.residual:
+            out = out + own_tokens(x, excluded, nq - 1)
         return out + self.drop_path(self.mlp(self.norm2(out)))
+
+
+def own_tokens(x: Tensor, excluded: Tensor, p2: int) -> Tensor:
+    """(B, 1+P², D): the tile token, then per patch the mean of its present modality tokens (0 if none)."""
+    b, n, d = x.shape
+    m = (n - 1) // p2
+    tok = x[:, 1:].reshape(b, m, p2, d)
+    w = (~excluded[:, 1:]).reshape(b, m, p2, 1).to(x.dtype)
+    mean = (tok * w).sum(1) / w.sum(1).clamp_min(1.0)
+    return torch.cat([x[:, :1], mean], dim=1)
 
 
 class Combiner(nn.Module):
@@ -115,7 +127,7 @@ class Combiner(nn.Module):
         self.blocks = nn.ModuleList(SelfBlock(d, cfg.heads, cfg.mlp_ratio, cfg.dropout, cfg.attn_dropout, r)
                                     for r in rates)
         self.cross = CrossBlock(d, cfg.heads, p2 + 1, cfg.mlp_ratio, cfg.dropout, cfg.attn_dropout,
-                                cfg.cross_drop_path)
+                                cfg.cross_drop_path, cfg.cross_residual)
 
     def forward(self, tokens: Tensor, excluded: Tensor, mask: Tensor | None = None) -> tuple[Tensor, Tensor]:
         """tokens (B, M·P², D) modality-major; excluded (B, M·P²) True = not a key; mask True = masked token."""

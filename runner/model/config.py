@@ -36,6 +36,10 @@ class OmniSatConfig:
     attn_dropout: float = 0.2
     drop_path: float = 0.2
     cross_drop_path: float = 0.0  # the reference leaks dpr[M-1] here (quirk 7); explicit instead
+    # Per-patch maps (§13): add each query's own tokens (mean over present modalities; the tile token for the
+    # tile query) as a residual around the cross-attention. The reference has none (False = parity); without
+    # it the zero-initialised queries start identical and per-patch outputs take long to localise.
+    cross_residual: bool = True
     cnn_channels: int = 256
     cnn_groups: int = 4
     shared_resblock_norm: bool = True  # quirk 8 kept for parity; False = one GroupNorm per conv

@@ -1,0 +1,133 @@
+"""The training loop shared by pretraining and fine-tuning.
+
+AdamW with linear warm-up and cosine decay, early stopping on a validation score, one resumable checkpoint
+per epoch, progress per step and an event per epoch, cancel between steps. Everything random (dropout,
+masking, modality dropout) draws from RNGs that are seeded and checkpointed, so a resumed run continues
+exactly where the interrupted one would have been. Validation runs under a forked, fixed-seed RNG.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import time
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from runner.errors import InputError
+from runner.jobs.context import JobContext
+from runner.model.tensors import to_tensors
+from runner.train.checkpoint import load_checkpoint, save_checkpoint, set_rng_state
+from runner.train.device import amp_dtype, autocast
+from runner.train.options import TrainOptions, TrainResult
+
+Batches = Callable[[int], Iterable[dict[str, Any]]]
+StepFn = Callable[[torch.nn.Module, dict[str, torch.Tensor]], tuple[torch.Tensor, dict[str, float]]]
+EvalFn = Callable[[torch.nn.Module], tuple[float, dict[str, Any]]]
+
+
+def seed_everything(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed % (2**32))
+    torch.manual_seed(seed)
+
+
+def lr_factor(step: int, epoch: int, step_in_epoch: int, steps_per_epoch: int | None, epochs: int,
+              warmup: int) -> float:
+    """Linear warm-up over `warmup` steps, then cosine from 1 to 0.01 over the epochs."""
+    warm = min(1.0, (step + 1) / warmup) if warmup > 0 else 1.0
+    frac = step_in_epoch / steps_per_epoch if steps_per_epoch else 0.0
+    progress = min(1.0, (epoch + frac) / max(epochs, 1))
+    return warm * (0.01 + 0.99 * 0.5 * (1 + math.cos(math.pi * progress)))
+
+
+def cpu_state(model: torch.nn.Module) -> dict[str, torch.Tensor]:
+    return {k: v.detach().to("cpu").clone() for k, v in model.state_dict().items()}
+
+
+def fit(model: torch.nn.Module, *, stage: str, size: str, step_fn: StepFn, evaluate: EvalFn, train_batches: Batches,
+        opts: TrainOptions, ctx: JobContext, ckpt_dir: Path | None, device: torch.device) -> TrainResult:
+    """Train `model` (already on `device`) and return the best weights by validation score (higher = better)."""
+    dtype = amp_dtype(device, opts.amp)
+    base_lr = opts.learning_rate(stage, size)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=base_lr, weight_decay=opts.weight_decay)
+    state: dict[str, Any] = {"epoch": 0, "step": 0, "history": [], "best_score": None, "best_epoch": 0,
+                             "best_metrics": {}, "stale": 0, "steps_per_epoch": opts.max_steps_per_epoch}
+    best: dict[str, torch.Tensor] | None = None
+    ck = load_checkpoint(ckpt_dir) if ckpt_dir is not None else None
+    if ck is not None:
+        model.load_state_dict(ck["model"])
+        optimizer.load_state_dict(ck["optimizer"])
+        state, best = ck["state"], ck["best"]
+        set_rng_state(ck["rng_tensors"], ck["rng_meta"])
+        ctx.event("resume", f"{stage}: resuming after epoch {state['epoch']} of {opts.epochs}", epoch=state["epoch"])
+
+    for epoch in range(state["epoch"], opts.epochs):
+        if state["stale"] >= opts.patience:
+            break
+        t0 = time.monotonic()
+        model.train()
+        losses: list[float] = []
+        logs_sum: dict[str, float] = {}
+        spe = state["steps_per_epoch"]
+        for i, batch in enumerate(train_batches(epoch)):
+            if opts.max_steps_per_epoch is not None and i >= opts.max_steps_per_epoch:
+                break
+            ctx.check_cancel()
+            lr = base_lr * lr_factor(state["step"], epoch, i, spe, opts.epochs, opts.warmup)
+            for g in optimizer.param_groups:
+                g["lr"] = lr
+            tensors = to_tensors(batch, device)
+            with autocast(device, dtype):
+                loss, logs = step_fn(model, tensors)
+            if not torch.isfinite(loss):
+                raise FloatingPointError(f"{stage}: loss became {float(loss)} at epoch {epoch + 1} step {i + 1}; "
+                                         "lower the learning rate")
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            if opts.grad_clip:
+                torch.nn.utils.clip_grad_norm_(model.parameters(), opts.grad_clip)
+            optimizer.step()
+            state["step"] += 1
+            losses.append(float(loss.detach()))
+            for k, v in logs.items():
+                logs_sum[k] = logs_sum.get(k, 0.0) + v
+            total = spe * opts.epochs if spe else 0
+            ctx.progress(stage, epoch * (spe or 0) + i + 1, total, epoch=epoch + 1, loss=losses[-1], lr=lr)
+        if not losses:
+            raise InputError(f"{stage}: no training batches in epoch {epoch + 1}; the training tiles are empty")
+        state["steps_per_epoch"] = len(losses)
+
+        model.eval()
+        with torch.no_grad(), torch.random.fork_rng(devices=[]), autocast(device, dtype):
+            torch.manual_seed(opts.seed + 1)
+            score, val = evaluate(model)
+        if not math.isfinite(score):
+            score = -float(np.mean(losses))
+        record = {"epoch": epoch + 1, "train_loss": float(np.mean(losses)),
+                  **{f"train_{k}": v / len(losses) for k, v in logs_sum.items()},
+                  **{f"val_{k}": v for k, v in val.items() if isinstance(v, (int, float))},
+                  "lr": lr, "seconds": round(time.monotonic() - t0, 2)}
+        state["history"].append(record)
+        improved = state["best_score"] is None or score > state["best_score"]
+        if improved:
+            state.update(best_score=score, best_epoch=epoch + 1, best_metrics=val, stale=0)
+            best = cpu_state(model)
+        else:
+            state["stale"] += 1
+        state["epoch"] = epoch + 1
+        ctx.event("epoch", f"{stage} epoch {epoch + 1}/{opts.epochs}: train loss {record['train_loss']:.4f}, "
+                  + ", ".join(f"{k} {v:.4f}" for k, v in record.items() if k.startswith("val_"))
+                  + (" (best)" if improved else ""), **record)
+        if ckpt_dir is not None:
+            save_checkpoint(Path(ckpt_dir), model, optimizer, state, best)
+        if state["stale"] >= opts.patience:
+            ctx.event("early_stop", f"{stage}: no validation improvement for {opts.patience} epochs; best epoch "
+                      f"{state['best_epoch']}")
+            break
+    return TrainResult(state_dict=best if best is not None else cpu_state(model), history=state["history"],
+                       metrics=state["best_metrics"], best_epoch=state["best_epoch"])
