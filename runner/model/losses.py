@@ -25,23 +25,24 @@ def contrastive_loss(tokens: Tensor, exists: Tensor, tau: float = 0.1, max_token
         return tokens.sum() * 0.0
     z = F.normalize(tokens.float(), dim=-1).permute(0, 2, 1, 3).reshape(b * p2, m, d)  # group (b, p)
     ex = exists.permute(0, 2, 1).reshape(b * p2, m)
-    groups = torch.nonzero(ex.sum(1) >= 2).squeeze(1)
+    groups = torch.nonzero(ex.any(1)).squeeze(1)
     if max_tokens is not None and groups.numel() * m > max_tokens:
         keep = max(1, max_tokens // m)
         groups = groups[torch.randperm(groups.numel(), generator=generator, device="cpu")[:keep].to(groups.device)]
-    if groups.numel() == 0:
-        return tokens.sum() * 0.0
-    g_tile = torch.div(groups, p2, rounding_mode="floor")
-    zf = z[groups].reshape(-1, d)
     exf = ex[groups].reshape(-1)
-    tile = g_tile.repeat_interleave(m)
-    patch = groups.repeat_interleave(m)  # (b, p) group id doubles as patch identity
-    mod = torch.arange(m, device=z.device).repeat(groups.numel())
-    zf, exf, tile, patch, mod = zf[exf], exf[exf], tile[exf], patch[exf], mod[exf]
+    if int(exf.sum()) < 2:
+        return tokens.sum() * 0.0
+    zf = z[groups].reshape(-1, d)[exf]
+    tile = torch.div(groups, p2, rounding_mode="floor").repeat_interleave(m)[exf]
+    patch = groups.repeat_interleave(m)[exf]  # the (b, p) group id doubles as patch identity
+    mod = torch.arange(m, device=z.device).repeat(groups.numel())[exf]
+    anchor = ex[groups].sum(1).repeat_interleave(m)[exf] >= 2  # tokens with at least one positive
+    if not bool(anchor.any()):
+        return tokens.sum() * 0.0
 
-    logits = zf @ zf.t() / tau
-    same_tile_mod = (tile[:, None] == tile[None, :]) & (mod[:, None] == mod[None, :])
-    positive = (patch[:, None] == patch[None, :]) & (mod[:, None] != mod[None, :])
+    logits = zf[anchor] @ zf.t() / tau
+    same_tile_mod = (tile[anchor, None] == tile[None, :]) & (mod[anchor, None] == mod[None, :])
+    positive = (patch[anchor, None] == patch[None, :]) & (mod[anchor, None] != mod[None, :])
     neg_inf = torch.finfo(logits.dtype).min
     denom = torch.logsumexp(logits.masked_fill(same_tile_mod, neg_inf), dim=1)
     numer = torch.logsumexp(logits.masked_fill(~positive, neg_inf), dim=1)

@@ -47,7 +47,10 @@ def unflatten_optimizer(tensors: dict[str, torch.Tensor], meta: dict[str, Any]) 
         state.setdefault(int(idx), {})[key] = val
     for idx, extra in meta.get("scalars", {}).items():
         state.setdefault(int(idx), {}).update(extra)
-    return {"state": state, "param_groups": meta["param_groups"]}
+    # JSON turned tuples (betas) into lists; restore them so the optimizer state is identical
+    groups = [{k: tuple(v) if isinstance(v, list) and k != "params" else v for k, v in g.items()}
+              for g in meta["param_groups"]]
+    return {"state": state, "param_groups": groups}
 
 
 def rng_state() -> tuple[dict[str, torch.Tensor], dict[str, Any]]:

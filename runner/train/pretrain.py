@@ -26,7 +26,7 @@ def pretrain(cfg: OmniSatConfig, train_batches: Callable[[int], Iterable[dict[st
 
     def step(m: torch.nn.Module, batch: dict[str, torch.Tensor]) -> tuple[torch.Tensor, dict[str, float]]:
         out = m(batch, modality_dropout=opts.modality_dropout)
-        return out["loss"], {k: float(v) for k, v in out.items() if k != "loss"}
+        return out["loss"], {k: float(v.detach()) for k, v in out.items() if k != "loss"}
 
     def evaluate(m: torch.nn.Module) -> tuple[float, dict[str, Any]]:
         sums: dict[str, list[float]] = {}

@@ -1,0 +1,96 @@
+"""Output shapes for every modality subset, batch size 1, every supported aerial patch size, ts_px > 1."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+import torch
+
+from runner.model import OmniSat, OmniSatClassifier, OmniSatConfig, OmniSatPretrainer, to_tensors
+from runner.model.vhr_encoder import VHRDecoder, VHREncoder
+from tests.model.conftest import CLASSES, P, make_batch
+
+ALL = ("aerial", "s1", "s2")
+SUBSETS = [list(c) for r in (1, 2, 3) for c in itertools.combinations(ALL, r)]
+
+
+@pytest.fixture(scope="module")
+def tiny_models():
+    torch.manual_seed(0)
+    cfg = OmniSatConfig.for_size("tiny", {"aerial": 4, "s1": 2, "s2": 10}, aerial_px=10)
+    return cfg, OmniSatClassifier(cfg, CLASSES).eval(), OmniSatPretrainer(cfg).eval()
+
+
+@pytest.mark.parametrize("b", [1, 3])
+@pytest.mark.parametrize("subset", SUBSETS, ids=lambda s: "+".join(s))
+def test_every_subset_and_batch_size(tiny_models, subset, b):
+    cfg, clf, pre = tiny_models
+    batch = to_tensors(make_batch(np.random.default_rng(b), b=b, t=5, modalities=tuple(subset)))
+    with torch.no_grad():
+        enc = clf.encoder(batch)
+        out = clf(batch)
+        losses = pre(batch)
+    assert enc.modalities == [m for m in ALL if m in subset]
+    assert enc.tile_token.shape == (b, cfg.dim)
+    assert enc.patch_tokens.shape == (b, P * P, cfg.dim)
+    assert out["patch_logits"].shape == (b, P * P, CLASSES)
+    assert out["tile_logits"].shape == (b, CLASSES)
+    assert torch.isfinite(out["patch_logits"]).all()
+    assert set(losses) == {"loss", "contrastive"} | {f"rec_{m}" for m in subset}
+    assert all(torch.isfinite(v) for v in losses.values())
+    if len(subset) == 1:
+        assert float(losses["contrastive"]) == 0.0  # no other modality, no positives
+
+
+def test_requested_subset_ignores_other_inputs(tiny_models):
+    _, clf, _ = tiny_models
+    batch = to_tensors(make_batch(np.random.default_rng(0), b=2, t=4))
+    only_s2 = {k: v for k, v in batch.items() if k.startswith("s2")}
+    with torch.no_grad():
+        a = clf(batch, modalities=["s2"])["patch_logits"]
+        b = clf(only_s2)["patch_logits"]
+    assert torch.allclose(a, b, atol=1e-6)
+    with pytest.raises(ValueError, match="none of the requested modalities"):
+        clf({k: v for k, v in batch.items() if k.startswith("s1")}, modalities=["s2"])
+
+
+@pytest.mark.parametrize("k", [10, 20, 25, 40, 50])
+def test_vhr_encoder_and_index_bypass_decoder_sizes(k):
+    enc = VHREncoder(4, k, ch=8, dim=16, groups=4).eval()
+    dec = VHRDecoder(4, k, ch=8, dim=16)
+    x = torch.randn(1, 4, 2 * k, 2 * k)
+    tokens, trace = enc(x, tile_patches=2)
+    assert tokens.shape == (1, 4, 16)
+    assert len(trace.indices) == {10: 2, 20: 3, 25: 3, 40: 4, 50: 4}[k]
+    rec = dec(tokens.reshape(4, 16), trace)
+    assert rec.shape == (4, 4, k, k)
+
+
+def test_base_vhr_matches_paper_pooling():
+    enc = VHREncoder(4, 50, ch=256, dim=256)
+    assert enc.n_pools == 4 and len(enc.blocks) == 3 and not enc.adaptive
+
+
+def test_ts_px_flattens_pixels_per_patch():
+    cfg = OmniSatConfig.for_size("tiny", {"s2": 10, "s1": 2}, ts_px=2)
+    model = OmniSat(cfg).eval()
+    batch = to_tensors(make_batch(np.random.default_rng(3), b=2, t=4, n=2, modalities=("s1", "s2")))
+    assert batch["s2"].shape == (2, 4, 10, 2 * P, 2 * P)
+    assert model.encoders["s2"].in_mlp[0].in_features == 10 * 4
+    with torch.no_grad():
+        out = model(batch)
+    assert out.patch_tokens.shape == (2, P * P, cfg.dim)
+    pre = OmniSatPretrainer(cfg).eval()
+    with torch.no_grad():
+        assert torch.isfinite(pre(batch)["rec_s2"])
+
+
+def test_modality_dropout_keeps_one_modality_per_sample():
+    from runner.model.omnisat import modality_keep
+
+    torch.manual_seed(0)
+    keep = modality_keep(500, 3, 0.9, torch.device("cpu"))
+    assert keep.any(1).all()
+    assert 0.05 < keep.float().mean() < 0.6  # mostly dropped at p = 0.9, never all
