@@ -6,6 +6,7 @@ configuration or the CPU-friendly `tiny` one for the scene's modalities and grid
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
@@ -16,6 +17,11 @@ TS_MODALITIES = ("s1", "s2")
 S2_GROUPS = (("B2", "B3", "B4", "B8"), ("B5", "B6", "B7", "B8A"), ("B11", "B12"))
 # The usual order of a 10-band S2 stack (TreeSatAI-TS, PASTIS), assumed when band names are unknown.
 S2_DEFAULT_BANDS = ("B2", "B3", "B4", "B5", "B6", "B7", "B8", "B8A", "B11", "B12")
+
+
+def canonical_band(name: str) -> str:
+    """'B02' / 'b2' / 'B8a' → 'B2' / 'B2' / 'B8A', so band groups match whatever naming the files use."""
+    return re.sub(r"^B0*(\d)", r"B\1", name.strip().upper())
 
 
 @dataclass
@@ -108,6 +114,7 @@ class OmniSatConfig:
         c = self.modalities[modality]
         if modality == "s2":
             names = self.band_names.get("s2") or (list(S2_DEFAULT_BANDS) if c == len(S2_DEFAULT_BANDS) else None)
+            names = [canonical_band(b) for b in names] if names is not None else None
             if names is not None and len(names) == c and all(b in names for g in S2_GROUPS for b in g):
                 return [[names.index(b) for b in g] for g in S2_GROUPS]
         return [list(range(c))]
