@@ -40,7 +40,8 @@ def contrastive_loss(tokens: Tensor, exists: Tensor, tau: float = 0.1, max_token
     if not bool(anchor.any()):
         return tokens.sum() * 0.0
 
-    logits = zf[anchor] @ zf.t() / tau
+    with torch.autocast(device_type=zf.device.type, enabled=False):  # bf16 logits / 0.1 lose too much
+        logits = zf[anchor] @ zf.t() / tau
     same_tile_mod = (tile[anchor, None] == tile[None, :]) & (mod[anchor, None] == mod[None, :])
     positive = (patch[anchor, None] == patch[None, :]) & (mod[anchor, None] != mod[None, :])
     neg_inf = torch.finfo(logits.dtype).min

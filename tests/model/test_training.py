@@ -127,3 +127,22 @@ def test_resume_after_interruption_continues_at_the_right_epoch(make_ctx, tmp_pa
     for k, v in straight.state_dict.items():  # same seeds, restored RNG: identical to the uninterrupted run
         assert torch.equal(v, resumed.state_dict[k]), k
     assert resumed.best_epoch == straight.best_epoch
+
+
+def test_bf16_autocast_path_trains_and_predicts(make_ctx):
+    train, val = batch_set(20, 2, b=4, t=5), batch_set(21, 1, b=4, t=5)
+    res = finetune(_cfg(), CLASSES, lambda e: train, lambda: val, TrainOptions(epochs=1, amp="bf16"), make_ctx(), None)
+    assert np.isfinite(res.history[0]["train_loss"])
+    probs = Predictor(_cfg(), res.state_dict, device="cpu", amp="bf16").predict(val[0])
+    assert probs.dtype == np.float32 and np.allclose(probs.sum(-1), 1, atol=1e-3)
+
+
+def test_inverse_frequency_class_weights_favour_rare_classes():
+    from runner.train.finetune import class_weights_for
+
+    b = batch_set(22, 1, b=2, t=3)[0]
+    b["labels"][:] = 0
+    b["labels"][0, 0, :2] = 1
+    w = class_weights_for(TrainOptions(class_weights=True), 3, lambda e: [b]).tolist()
+    assert w[1] > w[0] and w[2] == 1.0  # class 2 unseen keeps weight 1
+    assert class_weights_for(TrainOptions(), 3, lambda e: [b]) is None
