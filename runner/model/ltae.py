@@ -32,6 +32,13 @@ def mlp(dims: list[int], dropout: float) -> nn.Sequential:
     return nn.Sequential(*layers)
 
 
+def _bn_safe(layers: nn.Module, x: Tensor) -> Tensor:
+    """Run an MLP with BatchNorm on one row in training (a lone cloud-free patch) without BatchNorm failing."""
+    if layers.training and x.shape[0] == 1:
+        return layers(x.expand(2, -1))[:1]
+    return layers(x)
+
+
 class LTAE(nn.Module):
     """(B, T, C, P·n, P·n) series + (B, T, P, P) validity → (B, P², D) tokens, has_token, (B, T) attention."""
 
@@ -62,7 +69,7 @@ class LTAE(nn.Module):
 
         h = seq.new_zeros(b * p * p, t, self.dim)
         if bool(has_token.any()):
-            obs = self.in_mlp(seq[valid])
+            obs = _bn_safe(self.in_mlp, seq[valid])
             if self.in_norm is not None:
                 obs = self.in_norm(obs)
             dates = doy.reshape(b, 1, t).expand(b, p * p, t).reshape(b * p * p, t)[valid]
@@ -79,7 +86,7 @@ class LTAE(nn.Module):
 
         tokens = out.new_zeros(b * p * p, self.dim)
         if bool(has_token.any()):
-            tokens[has_token] = self.out_norm(self.out_drop(self.out_mlp(out[has_token]))).to(tokens.dtype)
+            tokens[has_token] = self.out_norm(self.out_drop(_bn_safe(self.out_mlp, out[has_token]))).to(tokens.dtype)
 
         # per-date attention: mean over heads, then over the tile's patches that have a token
         per_patch = attn.mean(dim=1).reshape(b, p * p, t)

@@ -77,3 +77,12 @@ def test_date_selection_includes_last_valid_date_and_skips_padding():
     assert sel.tolist() == [[False, False, False, True, False, False]]  # the last valid date is chosen
     flat = select_dates(torch.full((1, 3), 1 / 3), torch.ones(1, 3, dtype=torch.bool), 0.75)
     assert bool(flat.any())
+
+
+def test_training_with_a_single_valid_observation_does_not_fail():
+    model = _model().train()
+    batch = make_batch(np.random.default_rng(4), b=1, t=3, modalities=("s2",))
+    batch["s2_mask"][:] = False
+    batch["s2_mask"][0, 1, 2, 3] = True
+    out = model(to_tensors(batch))
+    assert int(out.has_token["s2"].sum()) == 1 and torch.isfinite(out.patch_tokens).all()
