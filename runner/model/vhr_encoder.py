@@ -111,6 +111,7 @@ class VHRDecoder(nn.Module):
                 x = _adaptive_unpool(x, idx, size)
             else:
                 x = F.max_unpool2d(x, idx, kernel_size=2, output_size=size)
+            x = x.contiguous(memory_format=torch.channels_last)
             if i < len(self.convs):
                 x = self.convs[i](x)
         return self.final(x, output_size=list(trace.stem_in))
