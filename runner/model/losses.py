@@ -13,16 +13,15 @@ from torch import Tensor
 EPS_TARGET = 1e-4
 
 
-def contrastive_loss(tokens: Tensor, exists: Tensor, tau: float = 0.1, max_tokens: int | None = None,
-                     generator: torch.Generator | None = None) -> Tensor:
-    """tokens (B, M, P², D) raw encoder tokens, exists (B, M, P²) → mean MIL-NCE over anchors.
+def _token_sets(tokens: Tensor, exists: Tensor, max_tokens: int | None, generator: torch.Generator | None
+                ) -> tuple[Tensor, Tensor, Tensor, Tensor] | None:
+    """Normalised existing tokens and their masks: (z (N, D), anchor (N,), same_tile_mod (A, N), positive (A, N)).
 
-    Positives of (b, m, p): (b, m', p) for m' ≠ m. Denominator: every existing token except the same tile's
-    same-modality tokens (itself included). Anchors are existing tokens with at least one positive.
+    The token budget keeps whole (tile, patch) groups, so subsampling never separates positives.
     """
     b, m, p2, d = tokens.shape
     if m < 2:
-        return tokens.sum() * 0.0
+        return None
     z = F.normalize(tokens.float(), dim=-1).permute(0, 2, 1, 3).reshape(b * p2, m, d)  # group (b, p)
     ex = exists.permute(0, 2, 1).reshape(b * p2, m)
     groups = torch.nonzero(ex.any(1)).squeeze(1)
@@ -31,23 +30,50 @@ def contrastive_loss(tokens: Tensor, exists: Tensor, tau: float = 0.1, max_token
         groups = groups[torch.randperm(groups.numel(), generator=generator, device="cpu")[:keep].to(groups.device)]
     exf = ex[groups].reshape(-1)
     if int(exf.sum()) < 2:
-        return tokens.sum() * 0.0
+        return None
     zf = z[groups].reshape(-1, d)[exf]
     tile = torch.div(groups, p2, rounding_mode="floor").repeat_interleave(m)[exf]
     patch = groups.repeat_interleave(m)[exf]  # the (b, p) group id doubles as patch identity
     mod = torch.arange(m, device=z.device).repeat(groups.numel())[exf]
     anchor = ex[groups].sum(1).repeat_interleave(m)[exf] >= 2  # tokens with at least one positive
     if not bool(anchor.any()):
-        return tokens.sum() * 0.0
-
-    with torch.autocast(device_type=zf.device.type, enabled=False):  # bf16 logits / 0.1 lose too much
-        logits = zf[anchor] @ zf.t() / tau
+        return None
     same_tile_mod = (tile[anchor, None] == tile[None, :]) & (mod[anchor, None] == mod[None, :])
     positive = (patch[anchor, None] == patch[None, :]) & (mod[anchor, None] != mod[None, :])
+    return zf, anchor, same_tile_mod, positive
+
+
+def contrastive_loss(tokens: Tensor, exists: Tensor, tau: float = 0.1, max_tokens: int | None = None,
+                     generator: torch.Generator | None = None) -> Tensor:
+    """tokens (B, M, P², D) raw encoder tokens, exists (B, M, P²) → mean MIL-NCE over anchors.
+
+    Positives of (b, m, p): (b, m', p) for m' ≠ m. Denominator: every existing token except the same tile's
+    same-modality tokens (itself included). Anchors are existing tokens with at least one positive.
+    """
+    sets = _token_sets(tokens, exists, max_tokens, generator)
+    if sets is None:
+        return tokens.sum() * 0.0
+    zf, anchor, same_tile_mod, positive = sets
+    with torch.autocast(device_type=zf.device.type, enabled=False):  # bf16 logits / 0.1 lose too much
+        logits = zf[anchor] @ zf.t() / tau
     neg_inf = torch.finfo(logits.dtype).min
     denom = torch.logsumexp(logits.masked_fill(same_tile_mod, neg_inf), dim=1)
     numer = torch.logsumexp(logits.masked_fill(~positive, neg_inf), dim=1)
     return (denom - numer).mean()
+
+
+def retrieval_accuracy(tokens: Tensor, exists: Tensor, max_tokens: int | None = None) -> float:
+    """§8.1 validation: share of each anchor's positives found among its top-|positives| candidates."""
+    sets = _token_sets(tokens, exists, max_tokens, None)
+    if sets is None:
+        return float("nan")
+    zf, anchor, same_tile_mod, positive = sets
+    sim = (zf[anchor] @ zf.t()).masked_fill(same_tile_mod, float("-inf"))
+    n_pos = positive.sum(1)
+    order = sim.argsort(dim=1, descending=True)
+    ranks = torch.arange(sim.shape[1], device=sim.device).expand_as(sim)
+    hits = torch.gather(positive, 1, order) & (ranks < n_pos[:, None])
+    return float((hits.sum(1).float() / n_pos.float()).mean())
 
 
 def grouped_standardise(x: Tensor, valid: Tensor, groups: list[list[int]]) -> Tensor:

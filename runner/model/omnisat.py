@@ -14,6 +14,7 @@ from runner.model.heads import ClassHeads
 from runner.model.losses import (
     classification_loss,
     contrastive_loss,
+    retrieval_accuracy,
     series_reconstruction_loss,
     vhr_reconstruction_loss,
 )
@@ -135,6 +136,8 @@ class OmniSatPretrainer(nn.Module):
                     pred, batch[m], valid, selected, mask[:, i * p2:(i + 1) * p2], self.cfg.band_groups(m),
                     self.cfg.ts_px)
         losses["loss"] = sum(losses.values())  # type: ignore[assignment]
+        if not self.training and len(mods) > 1:
+            losses["retrieval_acc"] = torch.tensor(retrieval_accuracy(tokens, exists, self.cfg.contrastive_max_tokens))
         return losses
 
 

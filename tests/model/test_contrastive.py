@@ -6,7 +6,7 @@ import math
 
 import torch
 
-from runner.model.losses import contrastive_loss, grouped_standardise
+from runner.model.losses import contrastive_loss, grouped_standardise, retrieval_accuracy
 
 
 def _lse(anchor: torch.Tensor, z: torch.Tensor, keys: list, tau: float) -> float:
@@ -71,3 +71,12 @@ def test_band_group_standardisation():
                 vals = sel[b, :, p][w[b, :, p]]
                 assert abs(float(vals.mean())) < 1e-4
                 assert abs(float(vals.var(unbiased=False)) - 1) < 1e-2
+
+
+def test_retrieval_accuracy_finds_the_same_patch_in_other_modalities():
+    torch.manual_seed(4)
+    base = torch.randn(3, 1, 9, 16)
+    aligned = base.repeat(1, 3, 1, 1) + 0.01 * torch.randn(3, 3, 9, 16)
+    exists = torch.ones(3, 3, 9, dtype=torch.bool)
+    assert retrieval_accuracy(aligned, exists) == 1.0
+    assert retrieval_accuracy(torch.randn(3, 3, 9, 16), exists) < 0.3

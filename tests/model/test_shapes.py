@@ -38,7 +38,9 @@ def test_every_subset_and_batch_size(tiny_models, subset, b):
     assert out["patch_logits"].shape == (b, P * P, CLASSES)
     assert out["tile_logits"].shape == (b, CLASSES)
     assert torch.isfinite(out["patch_logits"]).all()
-    assert set(losses) == {"loss", "contrastive"} | {f"rec_{m}" for m in subset}
+    expected = {"loss", "contrastive"} | {f"rec_{m}" for m in subset}
+    expected |= {"retrieval_acc"} if len(subset) > 1 else set()
+    assert set(losses) == expected
     assert all(torch.isfinite(v) for v in losses.values())
     if len(subset) == 1:
         assert float(losses["contrastive"]) == 0.0  # no other modality, no positives
