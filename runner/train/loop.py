@@ -73,8 +73,11 @@ def fit(model: torch.nn.Module, *, stage: str, size: str, step_fn: StepFn, evalu
         model.train()
         losses: list[float] = []
         logs_sum: dict[str, float] = {}
-        spe = state["steps_per_epoch"]
-        for i, batch in enumerate(train_batches(epoch)):
+        batches = train_batches(epoch)
+        spe = state["steps_per_epoch"] or (len(batches) if hasattr(batches, "__len__") else None)
+        if spe and opts.max_steps_per_epoch:
+            spe = min(spe, opts.max_steps_per_epoch)
+        for i, batch in enumerate(batches):
             if opts.max_steps_per_epoch is not None and i >= opts.max_steps_per_epoch:
                 break
             ctx.check_cancel()
