@@ -55,7 +55,8 @@ class OmniSatConfig:
     ltae_out_mlp: list[int] = field(default_factory=lambda: [256, 512])
     ltae_dropout: float = 0.2
     ltae_attn_dropout: float = 0.1
-    period: int = 367
+    period: int = 367                    # 367 for day of year; 734 for days since the first date (PASTIS)
+    date_encoding: str = "day_of_year"   # day_of_year (batch *_doy) | days (batch *_days)
     mask_ratio: float = 0.75
     temperature: float = 0.1
     date_quantile: float = 0.75
@@ -97,6 +98,8 @@ class OmniSatConfig:
             raise ValueError(f"modalities {list(self.modalities)}: each must be one of {', '.join(MODALITIES)}")
         if self.dim % self.heads or self.dim % self.ltae_heads or self.dim % 16:
             raise ValueError(f"dim {self.dim} must divide by heads {self.heads}, ltae_heads {self.ltae_heads}, 16")
+        if self.date_encoding not in ("day_of_year", "days"):
+            raise ValueError(f"date_encoding {self.date_encoding!r}: choose day_of_year or days")
         if self.aerial_px < 2 and "aerial" in self.modalities:
             raise ValueError(f"aerial_px {self.aerial_px}: need at least 2 aerial pixels per patch")
 

@@ -16,9 +16,9 @@ class SeriesDecoder(nn.Module):
         self.dim, self.period = dim, period
         self.head = nn.Linear(dim, out_ch)
 
-    def forward(self, patch_tokens: Tensor, doy: Tensor) -> Tensor:
-        """patch_tokens (B, P², D), doy (B, T) → (B, T, P², C·n²)."""
-        pe = sinusoid(doy, self.dim, self.period).to(patch_tokens.dtype)  # frozen: no parameters
+    def forward(self, patch_tokens: Tensor, dates: Tensor) -> Tensor:
+        """patch_tokens (B, P², D), dates (B, T) encoding positions → (B, T, P², C·n²)."""
+        pe = sinusoid(dates, self.dim, self.period).to(patch_tokens.dtype)  # frozen: no parameters
         return self.head(patch_tokens.unsqueeze(1) + pe.unsqueeze(2))
 
 

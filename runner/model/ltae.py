@@ -56,7 +56,8 @@ class LTAE(nn.Module):
         self.out_drop = nn.Dropout(dropout)
         self.out_norm = nn.GroupNorm(heads, dim)
 
-    def forward(self, x: Tensor, doy: Tensor, mask: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+    def forward(self, x: Tensor, dates: Tensor, mask: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+        """x (B, T, C, P·n, P·n); dates (B, T) positions for the encoding; mask (B, T, P, P) full validity."""
         b, t, c, hp, wp = x.shape
         n = self.n
         p = hp // n
@@ -64,7 +65,7 @@ class LTAE(nn.Module):
             raise ValueError(f"series tile {hp}×{wp} px does not match mask {tuple(mask.shape[-2:])} × {n} px")
         # (B, T, C, P, n, P, n) → (B·P·P, T, C·n·n): one sequence per patch, PASTIS-style flattening
         seq = x.reshape(b, t, c, p, n, p, n).permute(0, 3, 5, 1, 2, 4, 6).reshape(b * p * p, t, c * n * n)
-        valid = (mask & (doy > 0).reshape(b, t, 1, 1)).permute(0, 2, 3, 1).reshape(b * p * p, t)
+        valid = mask.bool().permute(0, 2, 3, 1).reshape(b * p * p, t)
         has_token = valid.any(dim=1)
 
         h = seq.new_zeros(b * p * p, t, self.dim)
@@ -72,8 +73,8 @@ class LTAE(nn.Module):
             obs = _bn_safe(self.in_mlp, seq[valid])
             if self.in_norm is not None:
                 obs = self.in_norm(obs)
-            dates = doy.reshape(b, 1, t).expand(b, p * p, t).reshape(b * p * p, t)[valid]
-            pe = sinusoid(dates, self.dim // self.heads, self.period).repeat(1, self.heads)
+            pos = dates.reshape(b, 1, t).expand(b, p * p, t).reshape(b * p * p, t)[valid]
+            pe = sinusoid(pos, self.dim // self.heads, self.period).repeat(1, self.heads)
             h[valid] = (obs + pe).to(h.dtype)
 
         keys = self.key(h).reshape(b * p * p, t, self.heads, self.dk)
@@ -102,3 +103,12 @@ def ts_validity(batch: dict[str, Tensor], modality: str) -> Tensor:
     if mask is None:
         raise ValueError(f"{modality}_mask missing from the batch")
     return mask.bool() & (doy > 0)[:, :, None, None]
+
+
+def date_positions(batch: dict[str, Tensor], modality: str, encoding: str) -> Tensor:
+    """(B, T) positions of the temporal encoding: day of year 1..366, or days since the series' first date."""
+    if encoding == "day_of_year":
+        return batch[f"{modality}_doy"]
+    if encoding == "days":
+        return batch[f"{modality}_days"]
+    raise ValueError(f"date encoding {encoding!r}: choose day_of_year or days")

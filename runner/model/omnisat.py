@@ -18,7 +18,7 @@ from runner.model.losses import (
     series_reconstruction_loss,
     vhr_reconstruction_loss,
 )
-from runner.model.ltae import LTAE, ts_validity
+from runner.model.ltae import LTAE, date_positions, ts_validity
 from runner.model.vhr_encoder import PoolTrace, VHRDecoder, VHREncoder
 
 
@@ -77,7 +77,8 @@ class OmniSat(nn.Module):
                 tok, out.trace = self.encoders[m](batch["aerial"], self.cfg.tile_patches)
                 has = torch.ones(tok.shape[:2], dtype=torch.bool, device=tok.device)
             else:
-                tok, has, att = self.encoders[m](batch[m], batch[f"{m}_doy"], ts_validity(batch, m))
+                dates = date_positions(batch, m, self.cfg.date_encoding)
+                tok, has, att = self.encoders[m](batch[m], dates, ts_validity(batch, m))
                 out.date_attn[m] = att
             out.tokens[m], out.has_token[m] = tok, has
         excluded = torch.cat([~out.has_token[m] for m in mods], dim=1)
@@ -131,7 +132,7 @@ class OmniSatPretrainer(nn.Module):
             else:
                 valid = ts_validity(batch, m)
                 selected = select_dates(enc.date_attn[m].detach(), valid.flatten(2).any(2), self.cfg.date_quantile)
-                pred = self.decoders[m](f, batch[f"{m}_doy"])
+                pred = self.decoders[m](f, date_positions(batch, m, self.cfg.date_encoding))
                 losses[f"rec_{m}"] = series_reconstruction_loss(
                     pred, batch[m], valid, selected, mask[:, i * p2:(i + 1) * p2], self.cfg.band_groups(m),
                     self.cfg.ts_px)

@@ -96,3 +96,16 @@ def test_modality_dropout_keeps_one_modality_per_sample():
     keep = modality_keep(500, 3, 0.9, torch.device("cpu"))
     assert keep.any(1).all()
     assert 0.05 < keep.float().mean() < 0.6  # mostly dropped at p = 0.9, never all
+
+
+def test_days_since_first_date_encoding_reads_the_days_arrays():
+    cfg = OmniSatConfig.for_size("tiny", {"s2": 10})
+    cfg.date_encoding, cfg.period = "days", 734
+    model = OmniSat(cfg).eval()
+    batch = make_batch(np.random.default_rng(5), b=2, t=4, modalities=("s2",))
+    shifted = dict(batch, s2_doy=np.where(batch["s2_doy"] > 0, 1 + (batch["s2_doy"] + 100) % 365, 0))
+    with torch.no_grad():
+        a = model(to_tensors(batch)).patch_tokens
+        b = model(to_tensors(shifted)).patch_tokens       # day of year changed, days since start not
+        c = model(to_tensors(dict(batch, s2_days=batch["s2_days"] * 2))).patch_tokens
+    assert torch.allclose(a, b, atol=1e-6) and not torch.allclose(a, c, atol=1e-4)
