@@ -24,7 +24,7 @@ BANDS = {"aerial": 4, "s1": 2, "s2": 10}
 SUBSETS = {"all": ["aerial", "s1", "s2"], "s2": ["s2"], "s1+s2": ["s1", "s2"]}
 FORWARD_BATCH = int(os.environ.get("OMNISAT_BENCH_FORWARD_BATCH", "4"))
 TRAIN_BATCH = int(os.environ.get("OMNISAT_BENCH_TRAIN_BATCH", "2"))
-REPEATS = int(os.environ.get("OMNISAT_BENCH_REPEATS", "2"))
+REPEATS = int(os.environ.get("OMNISAT_BENCH_REPEATS", "3"))
 
 
 def synthetic_batch(b: int, modalities: list[str], seed: int = 0) -> dict[str, Any]:
@@ -42,14 +42,24 @@ def synthetic_batch(b: int, modalities: list[str], seed: int = 0) -> dict[str, A
     return batch
 
 
+DEVICE = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+def _sync() -> None:
+    if DEVICE.type == "cuda":
+        torch.cuda.synchronize()
+
+
 def matmul_peak(n: int = 2048, repeats: int = 5) -> float:
     """Measured fp32 GFLOP/s of an n×n matmul on this machine, best of `repeats`."""
-    a, b = torch.randn(n, n), torch.randn(n, n)
+    a, b = torch.randn(n, n, device=DEVICE), torch.randn(n, n, device=DEVICE)
     torch.mm(a, b)
     best = float("inf")
     for _ in range(repeats):
+        _sync()
         t0 = time.perf_counter()
         torch.mm(a, b)
+        _sync()
         best = min(best, time.perf_counter() - t0)
     return 2 * n**3 / best / 1e9
 
@@ -64,8 +74,10 @@ def best_time(fn, repeats: int) -> float:
     fn()  # warm-up
     times = []
     for _ in range(repeats):
+        _sync()
         t0 = time.perf_counter()
         fn()
+        _sync()
         times.append(time.perf_counter() - t0)
     return min(times)
 
@@ -73,15 +85,15 @@ def best_time(fn, repeats: int) -> float:
 def bench_subset(name: str, modalities: list[str], peak: float) -> dict[str, Any]:
     torch.manual_seed(0)
     cfg = OmniSatConfig.for_size("base", {m: BANDS[m] for m in modalities}, tile_patches=P, aerial_px=K_AERIAL)
-    clf = OmniSatClassifier(cfg, CLASSES).eval()
-    one = to_tensors(synthetic_batch(1, modalities))
-    fwd = to_tensors(synthetic_batch(FORWARD_BATCH, modalities))
+    clf = OmniSatClassifier(cfg, CLASSES).to(DEVICE).eval()
+    one = to_tensors(synthetic_batch(1, modalities), DEVICE)
+    fwd = to_tensors(synthetic_batch(FORWARD_BATCH, modalities), DEVICE)
     with torch.inference_mode():
         flops_tile = count_flops(lambda: clf(one))
         t_fwd = best_time(lambda: clf(fwd), REPEATS)
     tiles_s = FORWARD_BATCH / t_fwd
 
-    train = to_tensors(synthetic_batch(TRAIN_BATCH, modalities, seed=1))
+    train = to_tensors(synthetic_batch(TRAIN_BATCH, modalities, seed=1), DEVICE)
     clf.train()
     opt = torch.optim.AdamW(clf.parameters(), lr=1e-4)
 
@@ -93,7 +105,7 @@ def bench_subset(name: str, modalities: list[str], peak: float) -> dict[str, Any
     flops_ft = count_flops(ft_step)
     t_ft = best_time(ft_step, REPEATS)
 
-    pre = OmniSatPretrainer(cfg).train()
+    pre = OmniSatPretrainer(cfg).to(DEVICE).train()
     popt = torch.optim.AdamW(pre.parameters(), lr=1e-4)
 
     def pre_step() -> None:
@@ -129,7 +141,8 @@ def bench_subset(name: str, modalities: list[str], peak: float) -> dict[str, Any
 def run() -> dict[str, Any]:
     torch.set_num_threads(len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
     peak = matmul_peak()
-    out: dict[str, Any] = {"device": "cpu", "threads": torch.get_num_threads(), "torch": torch.__version__,
+    out: dict[str, Any] = {"device": str(DEVICE), "precision": "fp32", "threads": torch.get_num_threads(),
+                           "torch": torch.__version__,
                            "matmul_peak_gflop_s": round(peak, 2),
                            "geometry": {"tile_patches": P, "aerial_px": K_AERIAL, "dates": DATES}}
     for name, mods in SUBSETS.items():
