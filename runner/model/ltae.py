@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 
 import torch
+import torch.nn.functional as F
 from torch import Tensor, nn
 
 
@@ -30,6 +31,13 @@ def mlp(dims: list[int], dropout: float) -> nn.Sequential:
         if dropout > 0:
             layers.append(nn.Dropout(dropout))
     return nn.Sequential(*layers)
+
+
+def token_group_norm(x: Tensor, gn: nn.GroupNorm) -> Tensor:
+    """GroupNorm of (N, C) rows via layer_norm per group: same result, far faster than GroupNorm on 2-D input."""
+    n, c = x.shape
+    y = F.layer_norm(x.reshape(n, gn.num_groups, c // gn.num_groups), (c // gn.num_groups,), eps=gn.eps)
+    return y.reshape(n, c) * gn.weight + gn.bias
 
 
 def _bn_safe(layers: nn.Module, x: Tensor) -> Tensor:
@@ -72,7 +80,7 @@ class LTAE(nn.Module):
         if bool(has_token.any()):
             obs = _bn_safe(self.in_mlp, seq[valid])
             if self.in_norm is not None:
-                obs = self.in_norm(obs)
+                obs = token_group_norm(obs, self.in_norm)
             pos = dates.reshape(b, 1, t).expand(b, p * p, t).reshape(b * p * p, t)[valid]
             pe = sinusoid(pos, self.dim // self.heads, self.period).repeat(1, self.heads)
             h[valid] = (obs + pe).to(h.dtype)
@@ -87,7 +95,8 @@ class LTAE(nn.Module):
 
         tokens = out.new_zeros(b * p * p, self.dim)
         if bool(has_token.any()):
-            tokens[has_token] = self.out_norm(self.out_drop(_bn_safe(self.out_mlp, out[has_token]))).to(tokens.dtype)
+            tokens[has_token] = token_group_norm(self.out_drop(_bn_safe(self.out_mlp, out[has_token])),
+                                                 self.out_norm).to(tokens.dtype)
 
         # per-date attention: mean over heads, then over the tile's patches that have a token
         per_patch = attn.mean(dim=1).reshape(b, p * p, t)
