@@ -61,6 +61,10 @@ class OmniSat(nn.Module):
         self.combiner = Combiner(cfg)
 
     def present(self, batch: dict[str, Tensor], modalities: list[str] | None = None) -> list[str]:
+        if modalities is not None:
+            missing = [m for m in modalities if m in self.cfg.modalities and m not in batch]
+            if missing:
+                raise ValueError(f"modalities {missing} requested but absent from the batch")
         mods = [m for m in self.cfg.ordered_modalities(modalities) if m in batch]
         if not mods:
             asked = modalities if modalities is not None else list(self.cfg.modalities)

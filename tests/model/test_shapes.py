@@ -54,8 +54,10 @@ def test_requested_subset_ignores_other_inputs(tiny_models):
         a = clf(batch, modalities=["s2"])["patch_logits"]
         b = clf(only_s2)["patch_logits"]
     assert torch.allclose(a, b, atol=1e-6)
-    with pytest.raises(ValueError, match="none of the requested modalities"):
+    with pytest.raises(ValueError, match=r"modalities \['s2'\] requested but absent"):
         clf({k: v for k, v in batch.items() if k.startswith("s1")}, modalities=["s2"])
+    with pytest.raises(ValueError, match="none of the requested modalities"):
+        clf({"labels": batch["labels"]})
 
 
 @pytest.mark.parametrize("k", [10, 20, 25, 40, 50])
