@@ -34,8 +34,11 @@ class Predictor:
                 raise InputError(f"the model was trained without {', '.join(unknown)} (it knows "
                                  f"{', '.join(self.cfg.modalities)})")
         t = to_tensors(batch, self.device)
-        with torch.inference_mode(), autocast(self.device, self.dtype):
-            logits = self.model(t, modalities)["patch_logits"]
+        try:
+            with torch.inference_mode(), autocast(self.device, self.dtype):
+                logits = self.model(t, modalities)["patch_logits"]
+        except ValueError as err:  # the model's shape/modality checks: the input does not fit this model
+            raise InputError(f"the batch does not fit the model: {err}") from err
         probs = torch.softmax(logits.float(), dim=-1).cpu().numpy().astype(np.float32)
         p = self.cfg.tile_patches
         return probs.reshape(probs.shape[0], p, p, self.classes)

@@ -146,3 +146,15 @@ def test_inverse_frequency_class_weights_favour_rare_classes():
     w = class_weights_for(TrainOptions(class_weights=True), 3, lambda e: [b]).tolist()
     assert w[1] > w[0] and w[2] == 1.0  # class 2 unseen keeps weight 1
     assert class_weights_for(TrainOptions(), 3, lambda e: [b]) is None
+
+
+def test_predictor_refuses_inputs_that_do_not_fit(trained):
+    from runner.errors import InputError
+
+    res, _ = trained
+    pred = Predictor(_cfg(), res.state_dict, device="cpu")
+    b = batch_set(30, 1, b=1, t=3)[0]
+    with pytest.raises(InputError, match="trained without"):
+        pred.predict(b, ["s2", "dem"])
+    with pytest.raises(InputError, match="aerial tile is 120×120 px, expected 60×60"):
+        pred.predict(dict(b, aerial=np.zeros((1, 4, 120, 120), np.float32)))
