@@ -106,7 +106,8 @@ def fit(model: torch.nn.Module, *, stage: str, size: str, step_fn: StepFn, evalu
         state["steps_per_epoch"] = len(losses)
 
         model.eval()
-        with torch.no_grad(), torch.random.fork_rng(devices=[]), autocast(device, dtype):
+        forked = [device.index or 0] if device.type == "cuda" else []
+        with torch.no_grad(), torch.random.fork_rng(devices=forked), autocast(device, dtype):
             torch.manual_seed(opts.seed + 1)
             score, val = evaluate(model)
         if not math.isfinite(score):
