@@ -165,11 +165,22 @@ class OmniSatClassifier(nn.Module):
         return classification_loss(out, batch, class_weights)
 
     def load_encoder(self, state: dict[str, Tensor]) -> list[str]:
-        """Copy the `encoder.*` weights of a pretrained or classifier state; returns the keys loaded."""
+        """Copy the `encoder.*` weights of a pretrained or classifier state; returns the keys loaded.
+
+        Encoders of modalities this model lacks are skipped (§9: a single-modality model loads the combiner and
+        its own modality's encoder from a multimodal checkpoint).
+        """
         enc = {k[len("encoder."):]: v for k, v in state.items() if k.startswith("encoder.")}
         if not enc:
             raise ValueError("the initial state has no encoder.* weights")
-        missing, unexpected = self.encoder.load_state_dict(enc, strict=False)
-        if unexpected:
-            raise ValueError(f"initial state does not fit this model: unexpected {unexpected[:3]}")
-        return [k for k in enc if k not in missing]
+        enc = {k: v for k, v in enc.items()
+               if not (k.startswith("encoders.") and k.split(".")[1] not in self.cfg.modalities)}
+        own = self.encoder.state_dict()
+        wrong = [f"{k} {tuple(v.shape)} vs {tuple(own[k].shape)}" for k, v in enc.items()
+                 if k in own and own[k].shape != v.shape]
+        unexpected = [k for k in enc if k not in own]
+        if wrong or unexpected:
+            raise ValueError(f"the initial weights do not fit this model: {(wrong + unexpected)[:3]} (different "
+                             "size, band count or tile size)")
+        self.encoder.load_state_dict(enc, strict=False)
+        return list(enc)

@@ -69,7 +69,10 @@ def finetune(cfg: OmniSatConfig, classes_count: int, train_batches: Callable[[in
     device = choose_device(opts.device)
     model = OmniSatClassifier(cfg, classes_count)
     if init_state is not None:
-        loaded = model.load_encoder(init_state)
+        try:
+            loaded = model.load_encoder(init_state)
+        except ValueError as err:
+            raise InputError(f"parent model: {err}") from err
         ctx.event("init", f"encoder initialised from the parent model ({len(loaded)} tensors)")
     model.to(device)
     weights = class_weights_for(opts, classes_count, train_batches)

@@ -158,3 +158,26 @@ def test_predictor_refuses_inputs_that_do_not_fit(trained):
         pred.predict(b, ["s2", "dem"])
     with pytest.raises(InputError, match="aerial tile is 120×120 px, expected 60×60"):
         pred.predict(dict(b, aerial=np.zeros((1, 4, 120, 120), np.float32)))
+
+
+def test_finetune_starts_from_a_pretrained_encoder_even_with_fewer_modalities(make_ctx):
+    from runner.errors import InputError
+    from runner.model import OmniSatClassifier
+
+    torch.manual_seed(0)
+    pre_state = OmniSatPretrainer(_cfg()).state_dict()
+    s2_cfg = OmniSatConfig.for_size("tiny", {"s2": 10})
+    model = OmniSatClassifier(s2_cfg, CLASSES)
+    loaded = model.load_encoder(pre_state)
+    assert "combiner.cross.query_pos" in loaded and not any(k.startswith("encoders.aerial") for k in loaded)
+    assert torch.equal(model.encoder.combiner.pos_embed, pre_state["encoder.combiner.pos_embed"])
+    assert torch.equal(model.encoder.encoders["s2"].key.weight, pre_state["encoder.encoders.s2.key.weight"])
+
+    train = [{k: v for k, v in b.items() if not k.startswith(("aerial", "s1"))} for b in batch_set(31, 2, b=2, t=4)]
+    ctx = make_ctx()
+    finetune(s2_cfg, CLASSES, lambda e: train, lambda: train, TrainOptions(epochs=1), ctx, None, init_state=pre_state)
+    assert ctx.events[0][0] == "init"
+    other = OmniSatConfig.for_size("tiny", {"s2": 4})
+    with pytest.raises(InputError, match="parent model: the initial weights do not fit"):
+        finetune(other, CLASSES, lambda e: train, lambda: train, TrainOptions(epochs=1), ctx, None,
+                 init_state=pre_state)
