@@ -40,7 +40,7 @@ def run_classify(spec: ClassifySpec, ctx: JobContext) -> dict[str, Any]:
         for batch in scene.iter_batches(tiles, spec.batch_size):
             ctx.check_cancel()
             probs = predictor.predict(batch, modalities=scene.modalities)
-            for tile, p in zip(batch["tiles"], probs):
+            for tile, p in zip(batch["tiles"], probs, strict=True):
                 writer.add(tile, p)
             done += len(batch["tiles"])
             ctx.progress("classify", done, len(tiles))

@@ -30,5 +30,7 @@ def config_from_card(card: dict[str, Any]) -> Any:
 def train_options(spec: InputsSpec) -> Any:
     from runner.train import TrainOptions
 
+    # User polygons are nearly always imbalanced (a few hectares of a rare species among forest): weight classes
+    # by inverse frequency when fine-tuning.
     return TrainOptions(epochs=getattr(spec, "epochs", 1), batch_size=spec.batch_size, device=spec.device,
-                        seed=getattr(spec, "seed", 0))
+                        seed=getattr(spec, "seed", 0), class_weights=hasattr(spec, "class_field"))
