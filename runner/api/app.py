@@ -151,20 +151,21 @@ def create_app(paths: RunnerPaths, token: str, store: JobStore, worker: Worker, 
             raise HTTPException(404, str(err)) from None
         return Response(status_code=204)
 
-    _include_files_router(app, paths, require_token, limits)
+    _include_files_router(app, paths, require_token, limits, store)
     return app
 
 
-def _include_files_router(app: FastAPI, paths: RunnerPaths, require_token, limits: Limits) -> None:
-    """Uploads/downloads for a remote runner that cannot read the user's paths (optional module)."""
-    try:
-        from runner.api.files import make_files_router
-    except ImportError:
-        return
-    try:
-        app.include_router(make_files_router(require_token, home=paths.home, max_bytes=limits.max_upload_bytes))
-    except TypeError:
-        app.include_router(make_files_router(require_token))
+def _include_files_router(app: FastAPI, paths: RunnerPaths, require_token, limits: Limits,
+                          store: JobStore) -> None:
+    """Uploads/downloads for a remote runner that cannot read the user's paths; downloads are limited to the
+    runner home and the output folders that jobs declared."""
+    from runner.api.files import make_files_router
+
+    def output_roots() -> list[Path]:
+        return [Path(j["spec"]["out"]).parent for j in store.list() if j["spec"].get("out")]
+
+    app.include_router(make_files_router(require_token, home=paths.home, max_bytes=limits.max_upload_bytes,
+                                         output_roots=output_roots))
 
 
 def _check_uploaded_paths(spec: dict[str, Any], paths: RunnerPaths) -> None:
