@@ -57,7 +57,7 @@ def parse_nvidia_smi(text: str) -> list[GpuInfo]:
         if len(parts) < 4 or not parts[0] or not parts[0][0].isdigit():
             continue
         driver, cap_text, memory_text = parts[0], parts[1], parts[-1]
-        name = ",".join(parts[2:-1]).strip()
+        name = ", ".join(parts[2:-1]).strip()
         cap: tuple[int, int] | None = None
         major, _, minor = cap_text.partition(".")
         if major.isdigit() and minor.isdigit():

@@ -135,15 +135,18 @@ def _interpreter_next_to_qgis(platform: str) -> list[str]:
 
 
 def find_python(preferred: str | None = None, extra: Iterable[str] = (), env: dict[str, str] | None = None,
-                platform: str = sys.platform) -> PythonInfo:
-    """The user's pick if given (and usable: else a clear error about *that* file), else the first candidate."""
+                platform: str = sys.platform, search_system: bool = True) -> PythonInfo:
+    """The user's pick if given (and usable: else a clear error about *that* file), else the first candidate.
+
+    `extra` are tried first (e.g. the interpreter of a previous install); `search_system=False` tries only them.
+    """
     if preferred:
         try:
             return probe(preferred, env)
         except ValueError as err:
             raise NoPythonFound(f"the chosen Python {preferred} cannot host the runner: it {err}") from None
     report = ProbeReport()
-    for path in [*extra, *candidates(platform, env)]:
+    for path in [*extra, *(candidates(platform, env) if search_system else [])]:
         try:
             return probe(path, env)
         except ValueError as err:
