@@ -7,6 +7,7 @@ the runner.
 
 from __future__ import annotations
 
+import errno
 import logging
 import threading
 import time
@@ -22,6 +23,16 @@ from runner.jobs.store import JobStore
 log = logging.getLogger("runner.worker")
 
 Operation = Callable[[str, dict[str, Any], JobContext], dict[str, Any]]
+
+
+def describe_os_error(err: OSError) -> str:
+    """One line for the user: what happened to which file."""
+    where = f" ({err.filename})" if getattr(err, "filename", None) else ""
+    if err.errno == errno.ENOSPC:
+        return f"disk full while writing{where}: free some space or choose another output folder; nothing was kept"
+    if err.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        return f"no permission to write{where}: choose a folder you can write to"
+    return f"{err.strerror or type(err).__name__}{where}"
 
 
 class StoreContext(JobContext):
@@ -100,6 +111,9 @@ class Worker:
             self.store.finish(job_id, "cancelled", "cancelled by the user")
         except (InputError, ResourceError) as err:
             self.store.finish(job_id, "failed", str(err))
+        except OSError as err:  # disk full, permissions, a file vanishing: the user's to fix, so say which
+            self.store.add_event(job_id, "traceback", traceback.format_exc())
+            self.store.finish(job_id, "failed", describe_os_error(err))
         except Exception as err:  # a bug or an environment fault: keep the runner up, keep the details
             log.exception("job %s failed", job_id)
             self.store.add_event(job_id, "traceback", traceback.format_exc())
