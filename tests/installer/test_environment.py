@@ -39,7 +39,7 @@ def test_proxy_and_ca_bundle_set_for_pip() -> None:
 def test_child_python_really_sees_no_pythonpath(tmp_path) -> None:
     poisoned = {**QGIS_ENV, "PATH": "/usr/bin:/bin", "PYTHONPATH": str(tmp_path)}
     (tmp_path / "numpy.py").write_text("raise SystemExit('QGIS numpy leaked in')\n")
-    code = "import sys; print(any(p == %r for p in sys.path))" % str(tmp_path)
+    code = f"import sys; print(any(p == {str(tmp_path)!r} for p in sys.path))"
     out = subprocess.run([sys.executable, "-c", code], env=clean_environment(poisoned), capture_output=True,
                          text=True, check=True).stdout
     assert out.strip() == "False"

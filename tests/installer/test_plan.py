@@ -4,8 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from omnisat_qgis.installer import InstallOptions, build_plan, choose_build, locate_runner_source, \
-    override_build, parse_nvidia_smi
+from omnisat_qgis.installer import (
+    InstallOptions,
+    build_plan,
+    choose_build,
+    locate_runner_source,
+    override_build,
+    parse_nvidia_smi,
+)
 
 REPO = Path(__file__).resolve().parents[2]
 

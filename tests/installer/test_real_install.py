@@ -14,8 +14,14 @@ from pathlib import Path
 
 import pytest
 
-from omnisat_qgis.installer import InstallOptions, clean_environment, find_python, install_runner, \
-    install_log_path, override_build
+from omnisat_qgis.installer import (
+    InstallOptions,
+    clean_environment,
+    find_python,
+    install_log_path,
+    install_runner,
+    override_build,
+)
 
 REPO = Path(__file__).resolve().parents[2]
 

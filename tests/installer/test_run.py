@@ -18,12 +18,12 @@ def test_failure_names_step_command_and_log_tail_then_retry_skips_done(tmp_path:
     marker = tmp_path / "fixed"
     log = tmp_path / "logs" / "install.log"
     steps = [
-        Step("create virtual environment", _py("open(%r, 'a').write('x')" % str(tmp_path / "count")),
+        Step("create virtual environment", _py("open({!r}, 'a').write('x')".format(str(tmp_path / "count"))),
              done=lambda: (tmp_path / "count").exists()),
         Step("install PyTorch 2.13.0 (cpu)",
              _py("import os, sys\nfor i in range(50): print('line', i)\n"
                  "print('ERROR: No matching distribution found for torch==2.13.0')\n"
-                 "sys.exit(0 if os.path.exists(%r) else 1)" % str(marker))),
+                 f"sys.exit(0 if os.path.exists({str(marker)!r}) else 1)")),
         Step("check the runner", _py("print('ok')")),
     ]
     seen: list[tuple[int, int, str]] = []
@@ -64,7 +64,7 @@ def test_cancel_stops_the_running_step(tmp_path: Path) -> None:
                 _py("import time\nfor i in range(100):\n    print('tick', i, flush=True)\n    time.sleep(0.05)"))
     after = tmp_path / "after"
     with pytest.raises(InstallCancelled, match="install the OmniSat runner"):
-        run_plan([slow, Step("never", _py("open(%r, 'w')" % str(after)))], tmp_path / "install.log",
+        run_plan([slow, Step("never", _py(f"open({str(after)!r}, 'w')"))], tmp_path / "install.log",
                  progress=progress, cancelled=lambda: flag["cancel"])
     assert not after.exists()
     assert "cancelled by the user" in (tmp_path / "install.log").read_text()
