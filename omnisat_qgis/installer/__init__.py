@@ -48,6 +48,7 @@ def install_runner(options: InstallOptions, progress: Progress | None = None,
     Raises InstallError (exact step, command, log tail) or InstallCancelled; calling again retries.
     """
     env = clean_environment() if env is None else env
+    Path(options.home).mkdir(parents=True, exist_ok=True)
     results = run_plan(build_plan(options), install_log_path(options.home), env=env, progress=progress,
                        cancelled=cancelled, cwd=Path(options.home))
     check = results[-1].output_tail.strip().splitlines()
