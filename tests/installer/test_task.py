@@ -25,6 +25,7 @@ def test_failing_install_task_reports_step_and_log(qgis_app, tmp_path: Path) -> 
     ok, info, error = outcome[0]
     assert not ok and info == {}
     assert "Install step 'create virtual environment' failed with exit code 127" in error
-    assert "cannot start" in error and "no-such-python" in error and str(tmp_path / "home" / "logs" / "install.log") in error
+    assert "cannot start" in error and "no-such-python" in error
+    assert str(tmp_path / "home" / "logs" / "install.log") in error
     assert task.status() == QgsTask.TaskStatus.Terminated
     assert (tmp_path / "home" / "logs" / "install.log").is_file()
