@@ -45,7 +45,8 @@ def proxy_from_qgis_settings(values: Mapping[str, object]) -> str | None:
     """Build a proxy URL from QGIS's `proxy/*` settings (passed in as a plain mapping: no qgis import here)."""
     enabled = str(values.get("proxy/proxyEnabled", "false")).lower() in ("true", "1")
     host = str(values.get("proxy/proxyHost", "") or "").strip()
-    if not enabled or not host:
+    kind = str(values.get("proxy/proxyType", "HttpProxy") or "HttpProxy")
+    if not enabled or not host or kind == "DefaultProxy":     # DefaultProxy: the system's, already in the env
         return None
     port = str(values.get("proxy/proxyPort", "") or "").strip()
     user = str(values.get("proxy/proxyUser", "") or "")
@@ -54,4 +55,5 @@ def proxy_from_qgis_settings(values: Mapping[str, object]) -> str | None:
 
     auth = f"{quote(user, safe='')}:{quote(password, safe='')}@" if user else ""
     scheme, _, bare = host.rpartition("://")
-    return f"{scheme or 'http'}://{auth}{bare}{':' + port if port else ''}"
+    scheme = scheme or ("socks5" if kind == "Socks5Proxy" else "http")
+    return f"{scheme}://{auth}{bare}{':' + port if port else ''}"

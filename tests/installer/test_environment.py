@@ -52,3 +52,8 @@ def test_proxy_from_qgis_settings() -> None:
     assert proxy_from_qgis_settings({"proxy/proxyEnabled": "true", "proxy/proxyHost": "https://p.corp",
                                      "proxy/proxyPort": 8443, "proxy/proxyUser": "ana@corp",
                                      "proxy/proxyPassword": "p:w/d"}) == "https://ana%40corp:p%3Aw%2Fd@p.corp:8443"
+    socks = {"proxy/proxyEnabled": "true", "proxy/proxyHost": "s.corp", "proxy/proxyPort": "1080",
+             "proxy/proxyType": "Socks5Proxy"}
+    assert proxy_from_qgis_settings(socks) == "socks5://s.corp:1080"
+    assert proxy_from_qgis_settings({"proxy/proxyEnabled": "true", "proxy/proxyHost": "x",
+                                     "proxy/proxyType": "DefaultProxy"}) is None
