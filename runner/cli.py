@@ -121,7 +121,10 @@ _SPEC_KEYS = ("aerial", "s1", "s2", "s2_masks", "extent", "extent_crs", "patch_s
 
 
 def _spec_from_args(args: argparse.Namespace) -> dict[str, Any]:
+    from runner.specs import parse_spec
+
     spec = {k: getattr(args, k) for k in _SPEC_KEYS if getattr(args, k, None) is not None}
+    parse_spec(args.command, spec)  # field errors first (names the option), files after
     for key in ("s1", "s2", "s2_masks"):
         if key in spec:
             spec[key] = expand_cli_paths(spec[key], key)
