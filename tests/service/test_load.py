@@ -10,7 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 
-from tests.runner.conftest import LiveRunner
+from tests.service.conftest import LiveRunner
 
 
 def test_200_concurrent_requests_all_answered_in_queue_order(live_runner: LiveRunner, tmp_path) -> None:

@@ -8,7 +8,7 @@ import time
 
 import httpx
 
-from tests.runner.conftest import LiveRunner, start_runner
+from tests.service.conftest import LiveRunner, start_runner
 
 
 def wait_state(client: httpx.Client, job_id: str, states: set[str], timeout: float = 60) -> dict:

@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from runner.specs import SPEC_TYPES
-from tests.runner.conftest import start_runner
+from tests.service.conftest import start_runner
 
 schemathesis = pytest.importorskip("schemathesis")
 
