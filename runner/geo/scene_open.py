@@ -79,12 +79,16 @@ def open_scene(aerial: str | None, s1: list[DatedRaster], s2: list[DatedRaster],
                 raise InputError(f"layer {Path(path).name} does not overlap the extent {list(extent)} "
                                  f"({extent_crs}); check the extent or the layer's CRS")
     else:
-        area = None
+        ref = footprints[first.path]
         for path, fp in footprints.items():
-            area = fp if area is None else intersect(area, fp)
+            if intersect(ref, fp) is None:
+                raise InputError(f"layer {Path(path).name} does not overlap {Path(first.path).name}; the layers must "
+                                 "cover the same ground (check their CRS)")
+        area = ref
+        for path, fp in footprints.items():
+            area = intersect(area, fp) if area is not None else None
             if area is None:
-                raise InputError(f"layer {Path(path).name} does not overlap the other layers; the layers must "
-                                 "cover the same ground")
+                raise InputError(f"layer {Path(path).name} leaves no ground common to all layers")
     anchor = footprints[first.path][0], footprints[first.path][3]
     xmin, ymin, xmax, ymax = snap_outward(*area, patch_size, anchor=anchor)
     grid = GridSpec(grid_crs, xmin, ymin, xmax, ymax, patch_size, tile_patches, aerial_px, ts_px)
