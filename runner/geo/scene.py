@@ -92,12 +92,13 @@ def make_scene(out_dir: str | Path, size_km: float = 2.0, seed: int = 0, aerial_
     parcel_id = rasterio.features.rasterize([(c, i + 1) for i, c in enumerate(cells)], out_shape=(fine_n, fine_n),
                                             transform=fine_tr, fill=0, dtype="int32")
     class_of_parcel = np.concatenate([[0], classes])
-    parcel_gain = np.concatenate([[1.0], rng.uniform(0.9, 1.1, len(cells))]).astype(np.float32)
-    fine_class = class_of_parcel[parcel_id]
+    # every parcel its own vigour and its own sowing/leaf-out date: classes overlap as in real fields
+    gain = np.concatenate([[1.0], rng.uniform(0.85, 1.15, len(cells))]).astype(np.float32)
+    shift = np.concatenate([[0.0], rng.normal(0, 12, len(cells))]).astype(np.float32)
 
     labels = _write_labels(out / "labels.gpkg", rng, cells, classes)
-    s2_files = _write_s2(out / "s2", rng, fine_class, parcel_gain[parcel_id], size_m)
-    s1_files = _write_s1(out / "s1", rng, fine_class, size_m)
+    s2_files = _write_s2(out / "s2", rng, parcel_id, class_of_parcel, shift, gain)
+    s1_files = _write_s1(out / "s1", rng, parcel_id, class_of_parcel, shift)
     aerial = _write_aerial(out / "aerial.tif", rng, parcel_id, class_of_parcel, size_m, aerial_res)
     (out / "README.md").write_text(
         f"# Synthetic scene (seed {seed}, {size_km} km)\n\nThis scene is SYNTHETIC, made by `python -m runner "
@@ -129,27 +130,25 @@ def _write_labels(path: Path, rng: np.random.Generator, cells: list, classes: np
     return path
 
 
-def _fractions(fine_class: np.ndarray, factor: int) -> np.ndarray:
-    """(H, W, K) class cover of each 10 m pixel from the 2 m parcel raster."""
-    h, w = fine_class.shape[0] // factor, fine_class.shape[1] // factor
-    k = len(CLASSES)
-    blocks = fine_class[:h * factor, :w * factor].reshape(h, factor, w, factor)
-    return np.stack([(blocks == i).mean(axis=(1, 3)) for i in range(k)], axis=-1).astype(np.float32)
+def _block_mean(fine: np.ndarray, factor: int) -> np.ndarray:
+    """(H·f, W·f, C) → (H, W, C): the 10 m pixel as the mean of its 2 m sub-pixels (mixed pixels at edges)."""
+    h, w = fine.shape[0] // factor, fine.shape[1] // factor
+    return fine[:h * factor, :w * factor].reshape(h, factor, w, factor, -1).mean(axis=(1, 3))
 
 
-def _write_s2(folder: Path, rng: np.random.Generator, fine_class: np.ndarray, fine_gain: np.ndarray,
-              size_m: float) -> list[Path]:
+def _write_s2(folder: Path, rng: np.random.Generator, parcel_id: np.ndarray, class_of_parcel: np.ndarray,
+              shift: np.ndarray, gain: np.ndarray) -> list[Path]:
+    """Each parcel follows its class's curve shifted by its own sowing date and scaled by its own vigour."""
     factor = int(10 / FINE)
-    frac = _fractions(fine_class, factor)
-    h, w = frac.shape[:2]
-    gain = fine_gain.reshape(h, factor, w, factor).mean(axis=(1, 3))[..., None]
+    h, w = parcel_id.shape[0] // factor, parcel_id.shape[1] // factor
     tr = Affine(10.0, 0, ORIGIN[0], 0, -10.0, ORIGIN[1])
+    names = [CLASSES[c][0] for c in class_of_parcel]
     files = []
     for d in _dates(rng, 24, 0):
         doy = d.timetuple().tm_yday
-        spectra = np.stack([s2_spectrum(name, doy) for name, _ in CLASSES])  # (K, 10)
-        img = (frac @ spectra) * gain * (1 + rng.normal(0, 0.03, (h, w, 1)))
-        if rng.random() < 0.25:  # a cloudy date: bright, flat-spectrum blobs and their shadows
+        spectra = np.stack([s2_spectrum(n, doy + s) for n, s in zip(names, shift, strict=True)]) * gain[:, None]
+        img = _block_mean(spectra[parcel_id].astype(np.float32), factor) * (1 + rng.normal(0, 0.05, (h, w, 1)))
+        if rng.random() < 0.3:  # a cloudy date: bright, flat-spectrum blobs
             cloud = _smooth_field(rng, (h, w), 25) > 0.6
             img[cloud] = rng.uniform(4500, 6500) * np.array([1, 1, 1, .98, .97, .97, .96, .95, .75, .6])
         img = np.clip(img, 1, 65535).astype(np.uint16).transpose(2, 0, 1)
@@ -165,15 +164,17 @@ def _write_s2(folder: Path, rng: np.random.Generator, fine_class: np.ndarray, fi
     return files
 
 
-def _write_s1(folder: Path, rng: np.random.Generator, fine_class: np.ndarray, size_m: float) -> list[Path]:
-    frac = _fractions(fine_class, int(10 / FINE))
-    h, w = frac.shape[:2]
+def _write_s1(folder: Path, rng: np.random.Generator, parcel_id: np.ndarray, class_of_parcel: np.ndarray,
+              shift: np.ndarray) -> list[Path]:
+    factor = int(10 / FINE)
+    h, w = parcel_id.shape[0] // factor, parcel_id.shape[1] // factor
     tr = Affine(10.0, 0, ORIGIN[0], 0, -10.0, ORIGIN[1])
+    names = [CLASSES[c][0] for c in class_of_parcel]
     files = []
     for d in _dates(rng, 24, 3):
         doy = d.timetuple().tm_yday
-        db = np.array([s1_db(name, doy) for name, _ in CLASSES], dtype=np.float32)  # (K, 2)
-        linear = frac @ (10.0 ** (db / 10.0))
+        db = np.array([s1_db(n, doy + s) for n, s in zip(names, shift, strict=True)], dtype=np.float32)
+        linear = _block_mean((10.0 ** (db / 10.0))[parcel_id], factor)
         speckle = rng.gamma(4.0, 1 / 4.0, (h, w, 2)).astype(np.float32)
         img = (linear * speckle).astype(np.float32).transpose(2, 0, 1)
         path = folder / f"S1_{d:%Y%m%d}.tif"
@@ -240,11 +241,12 @@ def _write_aerial(path: Path, rng: np.random.Generator, parcel_id: np.ndarray, c
 def _crown_texture(rng: np.random.Generator, size: int = 512) -> np.ndarray:
     """Tree crowns on a 128 m × 128 m repeating tile at 0.25 m: bright domes with dark gaps, values 0..1."""
     tex = np.zeros((size, size), dtype=np.float32)
-    yy, xx = np.mgrid[0:size, 0:size]
     for _ in range(900):
         cy, cx = rng.integers(0, size, 2)
         r = rng.uniform(6, 16)  # 1.5 to 4 m radius
-        d2 = ((yy - cy + size // 2) % size - size // 2) ** 2 + ((xx - cx + size // 2) % size - size // 2) ** 2
-        dome = np.clip(1 - d2 / r ** 2, 0, 1)
-        np.maximum(tex, np.sqrt(dome), out=tex)
+        ri = int(np.ceil(r))
+        off = np.arange(-ri, ri + 1)
+        dome = np.sqrt(np.clip(1 - (off[:, None] ** 2 + off[None, :] ** 2) / r ** 2, 0, 1)).astype(np.float32)
+        rows, cols = (cy + off) % size, (cx + off) % size
+        tex[np.ix_(rows, cols)] = np.maximum(tex[np.ix_(rows, cols)], dome)
     return tex

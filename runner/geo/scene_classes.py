@@ -15,12 +15,13 @@ CLASSES = [
     ("Conifer forest", "#1b7837"),
     ("Broadleaf forest", "#7fbc41"),
     ("Wheat", "#e6ab02"),
+    ("Barley", "#fdb462"),
     ("Maize", "#d95f02"),
     ("Rapeseed", "#f2e600"),
     ("Grassland", "#a6d96a"),
     ("Water", "#1f78b4"),
 ]
-CROP_SHARES = {"Wheat": 0.3, "Maize": 0.25, "Rapeseed": 0.15, "Grassland": 0.3}
+CROP_SHARES = {"Wheat": 0.25, "Barley": 0.12, "Maize": 0.23, "Rapeseed": 0.12, "Grassland": 0.28}
 S2_BAND_NAMES = ["B2", "B3", "B4", "B5", "B6", "B7", "B8", "B8A", "B11", "B12"]
 SOIL = np.array([900, 1200, 1500, 1800, 2000, 2100, 2300, 2400, 3000, 2600], dtype=np.float32)
 VEG = np.array([300, 600, 350, 1200, 3200, 3900, 4200, 4300, 2000, 1000], dtype=np.float32)
@@ -28,7 +29,7 @@ WATER = np.array([600, 700, 500, 400, 300, 250, 200, 180, 100, 80], dtype=np.flo
 YELLOW = np.array([0, 900, 700, 300, 0, 0, 0, 0, 0, 0], dtype=np.float32)  # rapeseed flowering
 AERIAL_RGBN = {
     "Conifer forest": (38, 62, 42, 115), "Broadleaf forest": (62, 96, 52, 175), "Wheat": (158, 146, 92, 140),
-    "Maize": (88, 124, 62, 165), "Rapeseed": (150, 158, 70, 150), "Grassland": (104, 142, 82, 150),
+    "Barley": (164, 150, 100, 135), "Maize": (88, 124, 62, 165), "Rapeseed": (150, 158, 70, 150), "Grassland": (104, 142, 82, 150),
     "Water": (34, 52, 64, 18),
 }
 
@@ -45,6 +46,8 @@ def vegetation(name: str, doy: float) -> float:
         return 0.2 + 0.7 * (1 / (1 + np.exp(-(doy - 125) / 8))) * (1 / (1 + np.exp((doy - 295) / 10)))
     if name == "Wheat":
         return 0.15 + 0.75 * bump(doy, 150, 35) * (doy < 205)
+    if name == "Barley":  # winter barley: like wheat, a little earlier and shorter
+        return 0.15 + 0.7 * bump(doy, 138, 30) * (doy < 192)
     if name == "Maize":
         return 0.05 + 0.85 * bump(doy, 225, 30)
     if name == "Rapeseed":
