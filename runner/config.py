@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import platformdirs
@@ -31,7 +31,7 @@ class Limits:
 
     max_request_bytes: int = 1_000_000           # JSON bodies; files go through the upload route
     max_upload_bytes: int = 20 * 1024**3         # one uploaded raster
-    max_extent_km2: float = float(os.environ.get("OMNISAT_MAX_EXTENT_KM2", "2500"))
+    max_extent_km2: float = field(default_factory=lambda: float(os.environ.get("OMNISAT_MAX_EXTENT_KM2", "2500")))
     max_jobs_listed: int = 500
 
 

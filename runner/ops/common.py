@@ -57,8 +57,8 @@ def check_extent_size(grid: Any, limits: Limits | None = None) -> None:
     limits = limits or Limits()
     area_km2 = (grid.xmax - grid.xmin) * (grid.ymax - grid.ymin) / 1e6
     if area_km2 > limits.max_extent_km2:
-        raise ResourceError(f"the extent is {area_km2:,.0f} km² ({grid.n_rows}×{grid.n_cols} patches), beyond this "
-                            f"runner's limit of {limits.max_extent_km2:,.0f} km² (OMNISAT_MAX_EXTENT_KM2); "
+        raise ResourceError(f"the extent is {area_km2:,.3g} km² ({grid.n_rows}×{grid.n_cols} patches), beyond this "
+                            f"runner's limit of {limits.max_extent_km2:,.3g} km² (OMNISAT_MAX_EXTENT_KM2); "
                             "choose a smaller extent or raise the limit")
 
 

@@ -1,0 +1,123 @@
+"""Operations end to end in-process: pretrain → finetune → classify on the synthetic scene, and their refusals."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import rasterio
+
+from runner.errors import InputError, ResourceError
+from runner.ops import run_operation
+from tests.ops.conftest import RecordingContext, inputs
+
+
+def test_finetuned_tiny_model_beats_chance_on_held_out_blocks(trained) -> None:
+    metrics = trained["finetune"]["metrics"]
+    k = len(trained["finetune"]["classes"])
+    assert k >= 4
+    assert metrics["macro_f1"] > 1.0 / k + 0.3, metrics       # validation blocks are spatially disjoint
+    assert metrics["overall_accuracy"] > 0.6
+    kinds = [e[0] for e in trained["ft_ctx"].events]
+    assert "labels" in kinds and any("spatially disjoint" in e[1] for e in trained["ft_ctx"].events)
+    card = json.loads((trained["home"] / "models" / "clf" / "card.json").read_text())
+    assert card["parent"] == "pre" and card["kind"] == "classifier"
+    assert card["norm"]["bands"]["s2"][0] == "B2" and card["grid"]["tile_patches"] == 6
+    assert [c["name"] for c in card["classes"]] == [c["name"] for c in trained["finetune"]["classes"]]
+
+
+def test_classify_writes_a_styled_map_that_matches_the_labels(trained, scene: Path, tmp_path: Path) -> None:
+    ctx = RecordingContext(trained["home"], "cl")
+    out = tmp_path / "map.tif"
+    result = run_operation("classify", {**inputs(scene), "model": "clf", "out": str(out)}, ctx)
+    assert Path(result["class_map"]) == out and Path(result["qml"]).exists() and Path(result["confidence"]).exists()
+    with rasterio.open(out) as src:
+        classes = src.read(1)
+        assert src.crs.to_epsg() == 32632
+    assert (classes > 0).all()  # every patch of the extent classified
+    from runner.geo import GridSpec, rasterise_labels
+
+    g = GridSpec("EPSG:32632", src.bounds.left, src.bounds.bottom, src.bounds.right, src.bounds.top, 10, 6)
+    lab = rasterise_labels(str(scene / "labels.gpkg"), "class_name", g, classes=None)
+    values = {c.name: c.value for c in lab.classes}
+    value_of = {c["name"]: c["value"] for c in result["classes"]}
+    truth = np.vectorize(lambda i: value_of[lab.classes[i].name] if i >= 0 else 0)(lab.labels)
+    agree = (classes == truth)[truth > 0].mean()
+    assert agree > 0.7, agree  # training + validation polygons: the map reproduces what it learnt
+    assert values and ctx.progress_log[-1]["done"] == ctx.progress_log[-1]["total"]
+    assert sum(a["hectares"] for a in result["areas"]) == pytest.approx(classes.size * 0.01)
+
+
+def test_s2_only_inference_on_a_trimodal_model(trained, scene: Path, tmp_path: Path) -> None:
+    result = run_operation("classify", {**inputs(scene, ("s2",)), "model": "clf", "out": str(tmp_path / "s2.tif")},
+                           RecordingContext(trained["home"], "s2"))
+    assert result["modalities"] == ["s2"]
+    with rasterio.open(result["class_map"]) as src:
+        assert (src.read(1) > 0).all()
+
+
+def test_modality_the_model_lacks_and_wrong_bands_are_refused(trained, scene: Path, tmp_path: Path) -> None:
+    home = trained["home"]
+    run_operation("finetune", {**inputs(scene, ("s2",)), "labels": str(scene / "labels.gpkg"),
+                               "class_field": "class_name", "out_model": "s2only", "size": "tiny", "epochs": 1},
+                  RecordingContext(home, "s2only"))
+    with pytest.raises(InputError, match="trained without aerial"):
+        run_operation("classify", {**inputs(scene), "model": "s2only", "out": str(tmp_path / "x.tif")},
+                      RecordingContext(home, "x"))
+    assert not (tmp_path / "x.tif").exists()
+    three = tmp_path / "aerial3.tif"
+    with rasterio.open(scene / "aerial.tif") as src:
+        profile = {**src.profile, "count": 3}
+        data = src.read([1, 2, 3])
+    with rasterio.open(three, "w", **profile) as dst:
+        dst.write(data)
+    with pytest.raises(InputError, match="aerial.*4 bands"):
+        run_operation("classify", {**inputs(scene), "aerial": str(three), "model": "clf",
+                                   "out": str(tmp_path / "y.tif")}, RecordingContext(home, "y"))
+
+
+def test_extent_beyond_the_limit_is_refused_before_starting(trained, scene: Path, tmp_path: Path,
+                                                             monkeypatch) -> None:
+    monkeypatch.setenv("OMNISAT_MAX_EXTENT_KM2", "0.05")
+    ctx = RecordingContext(trained["home"], "big")
+    with pytest.raises(ResourceError, match=r"the extent is 0\.16 km².*limit of 0\.05 km²"):
+        run_operation("classify", {**inputs(scene), "model": "clf", "out": str(tmp_path / "big.tif")}, ctx)
+    assert not any(p["stage"] == "classify" for p in ctx.progress_log)
+    assert not list(tmp_path.iterdir())
+
+
+def test_failed_run_never_overwrites_a_model(trained, scene: Path, tmp_path: Path) -> None:
+    import pyogrio.raw as ogr_raw
+    import shapely
+
+    home = trained["home"]
+    before = (home / "models" / "clf" / "weights.safetensors").read_bytes()
+    one = tmp_path / "one.gpkg"
+    ogr_raw.write(str(one), geometry=np.array([shapely.to_wkb(shapely.box(500010, 5799800, 500200, 5799990))],
+                                              dtype=object),
+                  field_data=[np.array(["Wheat"], dtype=object)], fields=["class_name"], crs="EPSG:32632",
+                  geometry_type="Polygon", driver="GPKG")
+    with pytest.raises(InputError, match="at least 2 classes"):
+        run_operation("finetune", {**inputs(scene), "model": "pre", "labels": str(one), "class_field": "class_name",
+                                   "out_model": "clf", "overwrite": True, "epochs": 1},
+                      RecordingContext(home, "bad"))
+    assert (home / "models" / "clf" / "weights.safetensors").read_bytes() == before
+    with pytest.raises(InputError, match="exists"):
+        run_operation("finetune", {**inputs(scene), "model": "pre", "labels": str(scene / "labels.gpkg"),
+                                   "class_field": "class_name", "out_model": "clf", "epochs": 1},
+                      RecordingContext(home, "noover"))
+
+
+def test_truncated_checkpoint_is_refused_naming_the_file(trained, scene: Path, tmp_path: Path) -> None:
+    import shutil
+
+    home = trained["home"]
+    shutil.copytree(home / "models" / "clf", home / "models" / "broken")
+    w = home / "models" / "broken" / "weights.safetensors"
+    w.write_bytes(w.read_bytes()[: w.stat().st_size // 2])
+    with pytest.raises(InputError, match="weights.safetensors"):
+        run_operation("classify", {**inputs(scene), "model": "broken", "out": str(tmp_path / "b.tif")},
+                      RecordingContext(home, "broken"))
+    assert not list(tmp_path.glob("b*"))
