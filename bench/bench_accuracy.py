@@ -52,8 +52,7 @@ def scores(truth: np.ndarray, pred: np.ndarray, names: list[str]) -> dict[str, A
 
 
 def worldcereal() -> dict[str, Any]:
-    from runner.geo import (DatedRaster, expand_series, open_scene, rasterise_labels, split_blocks,
-                            tiles_with_labels)
+    from runner.geo import DatedRaster, expand_series, open_scene, rasterise_labels, split_blocks, tiles_with_labels
     from runner.ops.model_glue import config_for_scene
     from runner.train import Predictor, TrainOptions, finetune, pretrain
 
@@ -175,7 +174,8 @@ def write_markdown(result: dict[str, Any], path: Path) -> None:
              f"{wc['tiles']['train_pool']} in the training pool, {wc['tiles']['test']} in spatially disjoint test "
              f"blocks. Model size `{wc['size']}`, {wc['epochs']['pretrain']} pretraining and "
              f"{wc['epochs']['finetune']} fine-tuning epochs; mean over seeds.", "",
-             "| method | modalities | label fraction | overall accuracy | macro F1 | seeds |", "|---|---|---|---|---|---|"]
+             "| method | modalities | label fraction | overall accuracy | macro F1 | seeds |",
+             "|---|---|---|---|---|---|"]
     for s in summarise(wc["runs"]):
         lines.append(f"| {s['method']} | {s['modalities']} | {s['label_fraction']:.0%} | {s['overall_accuracy']:.3f} "
                      f"| {s['macro_f1']:.3f} | {s['seeds']} |")

@@ -24,14 +24,14 @@ def score_map(class_map: Path, labels: Path, class_field: str, classes: list[dic
         if meta["crs"] and CRS.from_user_input(meta["crs"]) != CRS.from_user_input(src.crs.to_wkt()):
             tr = Transformer.from_crs(meta["crs"], src.crs.to_wkt(), always_xy=True)
             geoms = shapely.transform(geoms, lambda xy: np.column_stack(tr.transform(xy[:, 0], xy[:, 1])))
-        shapes = [(g, value_of[n]) for g, n in zip(geoms, names) if n in value_of]
+        shapes = [(g, value_of[n]) for g, n in zip(geoms, names, strict=True) if n in value_of]
         truth = rasterio.features.rasterize(shapes, out_shape=predicted.shape, transform=src.transform, fill=0,
                                             dtype="uint8")
     mask = truth > 0
     values = [int(c["value"]) for c in classes]
     index = {v: i for i, v in enumerate(values)}
     conf = np.zeros((len(values), len(values)), dtype=np.int64)
-    for t, p in zip(truth[mask], predicted[mask]):
+    for t, p in zip(truth[mask], predicted[mask], strict=True):
         if p in index:
             conf[index[int(t)], index[int(p)]] += 1
     per_class: dict[str, float | None] = {}

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import math
+import os
 from dataclasses import dataclass
 
 from affine import Affine
 from pyproj import CRS, Transformer
 
 from runner.errors import InputError
+
+# GDAL's block cache defaults to 5 % of RAM; the pipeline reads each window once, so a small cache loses nothing and
+# keeps the runner's memory bounded (GDAL reads the setting at first use; an admin can still set GDAL_CACHEMAX).
+os.environ.setdefault("GDAL_CACHEMAX", "128")
 
 
 @dataclass(frozen=True)

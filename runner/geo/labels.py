@@ -150,7 +150,7 @@ def split_blocks(tiles: list[TileWindow], val_fraction: float = 0.25, seed: int 
     for t in tiles:
         blocks.setdefault((t.row // block_patches, t.col // block_patches), []).append(t)
     keys = sorted(blocks)
-    random.Random(seed).shuffle(keys)
+    random.Random(seed).shuffle(keys)  # nosec B311 - a reproducible data split, not security
     target = round(len(tiles) * val_fraction)
     val_keys: set[tuple[int, int]] = set()
     n_val = 0
@@ -159,7 +159,10 @@ def split_blocks(tiles: list[TileWindow], val_fraction: float = 0.25, seed: int 
             break
         val_keys.add(key)
         n_val += len(blocks[key])
-    order = (lambda t: (t.row, t.col))
+
+    def order(t: TileWindow) -> tuple[int, int]:
+        return t.row, t.col
+
     train = sorted((t for k in keys if k not in val_keys for t in blocks[k]), key=order)
     val = sorted((t for k in val_keys for t in blocks[k]), key=order)
     return train, val

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from xml.sax.saxutils import quoteattr
+from html import escape
+
+
+def quoteattr(text: str) -> str:
+    """An XML attribute value, quoted and escaped."""
+    return '"' + escape(text, quote=True) + '"'
+
 
 _HEAD = "<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>\n<qgis version=\"3.22.0\" " \
         "styleCategories=\"AllStyleCategories\">\n  <pipe>\n"

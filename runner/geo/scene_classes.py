@@ -21,7 +21,8 @@ CLASSES = [
     ("Grassland", "#a6d96a"),
     ("Water", "#1f78b4"),
 ]
-CROP_SHARES = {"Wheat": 0.25, "Barley": 0.12, "Maize": 0.23, "Rapeseed": 0.12, "Grassland": 0.28}
+CROP_SHARES = {"Wheat": 0.25, "Barley": 0.12, "Maize": 0.23, "Rapeseed": 0.12,
+               "Grassland": 0.28}
 S2_BAND_NAMES = ["B2", "B3", "B4", "B5", "B6", "B7", "B8", "B8A", "B11", "B12"]
 SOIL = np.array([900, 1200, 1500, 1800, 2000, 2100, 2300, 2400, 3000, 2600], dtype=np.float32)
 VEG = np.array([300, 600, 350, 1200, 3200, 3900, 4200, 4300, 2000, 1000], dtype=np.float32)
@@ -29,7 +30,8 @@ WATER = np.array([600, 700, 500, 400, 300, 250, 200, 180, 100, 80], dtype=np.flo
 YELLOW = np.array([0, 900, 700, 300, 0, 0, 0, 0, 0, 0], dtype=np.float32)  # rapeseed flowering
 AERIAL_RGBN = {
     "Conifer forest": (38, 62, 42, 115), "Broadleaf forest": (62, 96, 52, 175), "Wheat": (158, 146, 92, 140),
-    "Barley": (164, 150, 100, 135), "Maize": (88, 124, 62, 165), "Rapeseed": (150, 158, 70, 150), "Grassland": (104, 142, 82, 150),
+    "Barley": (164, 150, 100, 135), "Maize": (88, 124, 62, 165), "Rapeseed": (150, 158, 70, 150),
+    "Grassland": (104, 142, 82, 150),
     "Water": (34, 52, 64, 18),
 }
 

@@ -57,8 +57,8 @@ def open_scene(aerial: str | None, s1: list[DatedRaster], s2: list[DatedRaster],
         raise InputError("no imagery given: set at least one of aerial, s1, s2")
     s2 = select_dates(list(s2), max_dates)
     s1 = select_dates(list(s1), max_dates)
-    infos = {"s2": [raster_info(r.path, "Sentinel-2") for r in s2], "s1": [raster_info(r.path, "Sentinel-1")
-                                                                          for r in s1]}
+    infos = {"s2": [raster_info(r.path, "Sentinel-2") for r in s2],
+             "s1": [raster_info(r.path, "Sentinel-1") for r in s1]}
     aerial_info = raster_info(aerial, "aerial") if aerial else None
     layouts = {m: check_series(infos[m], m) for m in ("s1", "s2") if infos[m]}
     aerial_layout = band_layout(aerial_info, "aerial") if aerial_info else None
@@ -95,8 +95,8 @@ def open_scene(aerial: str | None, s1: list[DatedRaster], s2: list[DatedRaster],
     series = {m: ([r for r in (s1 if m == "s1" else s2)], layouts[m][0], layouts[m][1]) for m in layouts}
     aerial_spec = (aerial, aerial_layout[0], aerial_layout[1]) if aerial_info else None
     if norm is not None:
-        for m, names in [("aerial", aerial_layout[1] if aerial_layout else None)] + \
-                [(m, layouts[m][1]) for m in layouts]:
+        checks = [("aerial", aerial_layout[1] if aerial_layout else None)] + [(m, layouts[m][1]) for m in layouts]
+        for m, names in checks:
             if names is not None and m in norm.bands and len(norm.bands[m]) != len(names):
                 raise InputError(f"{m}: the model expects {len(norm.bands[m])} bands ({', '.join(norm.bands[m])}) "
                                  f"but the input has {len(names)}")

@@ -109,7 +109,8 @@ class JobStore:
 
     def finish(self, job_id: str, state: str, message: str | None = None,
                result: dict[str, Any] | None = None) -> None:
-        assert state in STATES
+        if state not in STATES:
+            raise ValueError(f"unknown job state {state!r}")
         with self._lock:
             self._db.execute(
                 "UPDATE jobs SET state=?, message=?, result=?, finished=? WHERE id=?",

@@ -64,7 +64,7 @@ def check_extent_size(grid: Any, limits: Limits | None = None) -> None:
 
 def shuffled(tiles: list, seed: int) -> list:
     out = list(tiles)
-    random.Random(seed).shuffle(out)
+    random.Random(seed).shuffle(out)  # nosec B311 - data order, not security
     return out
 
 

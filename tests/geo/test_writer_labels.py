@@ -10,8 +10,18 @@ import pytest
 import rasterio
 
 from runner.errors import InputError
-from runner.geo import (ClassInfo, ClassMapWriter, GridSpec, TileWindow, check_trainable, expand_series, open_scene,
-                        rasterise_labels, split_blocks, tiles_with_labels)
+from runner.geo import (
+    ClassInfo,
+    ClassMapWriter,
+    GridSpec,
+    TileWindow,
+    check_trainable,
+    expand_series,
+    open_scene,
+    rasterise_labels,
+    split_blocks,
+    tiles_with_labels,
+)
 
 CLASSES = [ClassInfo(1, "Conifer", "#1b7837"), ClassInfo(2, "Wheat", "#e6ab02"), ClassInfo(7, "Water", "#1f78b4")]
 
