@@ -72,6 +72,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--allow-remote", action="store_true", help="allow a non-loopback --host (warned about)")
     s.add_argument("--no-path-access", action="store_true",
                    help="read only uploaded files and write only under the home (remote runner)")
+    s.add_argument("--token-file", type=Path,
+                   help="a stable token (first line of a file readable only by you) instead of a new one per start")
 
     p = sub.add_parser("pretrain", help="self-supervised pretraining on the imagery")
     _add_inputs(p)
@@ -153,6 +155,20 @@ def _expand_plain(paths: list[str]) -> list[str]:
     return out
 
 
+def _read_token(path: Path | None) -> str | None:
+    """A remote service keeps its token across restarts; the file must not be readable by others."""
+    if path is None:
+        return os.environ.get("OMNISAT_RUNNER_TOKEN") or None
+    if not path.is_file():
+        raise InputError(f"--token-file {path} does not exist")
+    if path.stat().st_mode & 0o077:
+        raise InputError(f"--token-file {path} is readable by others: chmod 600 it")
+    token = path.read_text().strip().splitlines()[0] if path.read_text().strip() else ""
+    if len(token) < 24:
+        raise InputError(f"--token-file {path}: the token must be at least 24 characters")
+    return token
+
+
 def _run_job(kind: str, args: argparse.Namespace) -> int:
     from runner.jobs.context import ConsoleContext
     from runner.ops import run_operation
@@ -201,7 +217,7 @@ def main(argv: list[str] | None = None) -> int:
             from runner.server import serve
 
             return serve(args.home or default_home(), args.host, args.port, args.allow_remote,
-                         path_access=not args.no_path_access)
+                         path_access=not args.no_path_access, token=_read_token(args.token_file))
         if args.command in ("pretrain", "finetune", "classify"):
             return _run_job(args.command, args)
         if args.command == "models":

@@ -123,3 +123,23 @@ def test_runner_starts_with_a_page_keeping_allocator_when_available(live_runner:
     with live_runner.client() as c:
         health = c.get("/v1/health").json()
     assert health["allocator"] == ("jemalloc" if find_jemalloc() else "system")
+
+
+def test_a_stable_token_from_a_private_file(runner_home, tmp_path) -> None:
+    import subprocess
+    import sys
+
+    token_file = tmp_path / "token"
+    token_file.write_text("s3cret-token-for-the-gpu-server-0123456789\n")
+    token_file.chmod(0o644)
+    r = subprocess.run([sys.executable, "-m", "runner", "serve", "--home", str(runner_home), "--token-file",
+                        str(token_file)], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 2 and "readable by others" in r.stderr
+    token_file.chmod(0o600)
+    runner = start_runner(runner_home, "--token-file", str(token_file))
+    try:
+        assert runner.token == "s3cret-token-for-the-gpu-server-0123456789"
+        with runner.client() as c:
+            assert c.get("/v1/health").status_code == 200
+    finally:
+        runner.stop()
