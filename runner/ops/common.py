@@ -68,24 +68,35 @@ def shuffled(tiles: list, seed: int) -> list:
     return out
 
 
-def batch_stream(scene: Any, tiles: list, batch_size: int, label_map: Any = None, seed: int | None = None,
-                 ) -> Iterator[dict[str, Any]]:
-    """Batches of tiles from the scene, with patch and tile labels attached when a label map is given."""
-    order = shuffled(tiles, seed) if seed is not None else tiles
-    for batch in scene.iter_batches(order, batch_size):
-        if label_map is not None:
-            batch["labels"], batch["tile_labels"] = label_map.labels_for(batch["tiles"], scene.grid.tile_patches)
-        yield batch
+class BatchStream:
+    """Batches of tiles from the scene, with labels attached when a label map is given.
+
+    It has a length (batches per epoch), so training can report progress and an ETA from the first epoch on."""
+
+    def __init__(self, scene: Any, tiles: list, batch_size: int, label_map: Any = None,
+                 seed: int | None = None) -> None:
+        self.scene, self.batch_size, self.label_map = scene, batch_size, label_map
+        self.tiles = shuffled(tiles, seed) if seed is not None else list(tiles)
+
+    def __len__(self) -> int:
+        return math.ceil(len(self.tiles) / self.batch_size)
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        for batch in self.scene.iter_batches(self.tiles, self.batch_size):
+            if self.label_map is not None:
+                batch["labels"], batch["tile_labels"] = self.label_map.labels_for(batch["tiles"],
+                                                                                  self.scene.grid.tile_patches)
+            yield batch
 
 
 def epoch_batches(scene: Any, tiles: list, batch_size: int, label_map: Any = None,
                   seed: int = 0) -> Callable[[int], Iterable[dict[str, Any]]]:
-    return lambda epoch: batch_stream(scene, tiles, batch_size, label_map, seed=seed * 1000 + epoch)
+    return lambda epoch: BatchStream(scene, tiles, batch_size, label_map, seed=seed * 1000 + epoch)
 
 
 def fixed_batches(scene: Any, tiles: list, batch_size: int,
                   label_map: Any = None) -> Callable[[], Iterable[dict[str, Any]]]:
-    return lambda: batch_stream(scene, tiles, batch_size, label_map)
+    return lambda: BatchStream(scene, tiles, batch_size, label_map)
 
 
 def base_card(spec: InputsSpec, scene: Any, *, name: str, kind: str, size: str, cfg: Any,
