@@ -179,7 +179,19 @@ def write_markdown(result: dict[str, Any], path: Path) -> None:
     for s in summarise(wc["runs"]):
         lines.append(f"| {s['method']} | {s['modalities']} | {s['label_fraction']:.0%} | {s['overall_accuracy']:.3f} "
                      f"| {s['macro_f1']:.3f} | {s['seeds']} |")
-    lines += ["", "Per-class F1 and every run: `bench/accuracy.json`.", ""]
+    lines += ["", "Per-class F1 and every run: `bench/accuracy.json`.", "",
+              "### Limits of what was measured", "",
+              "- One 640 m × 640 m patch: the test blocks hold a few thousand labelled patches; Cabages (31 patches) "
+              "and Potatoes (25) barely appear, so macro F1 swings with one or two fields. Read overall accuracy and "
+              "the large classes first.",
+              "- Pretraining used only this patch's own imagery (OmniSat's protocol: pretrain and fine-tune on the "
+              "same data); no weights were downloaded from anywhere.",
+              "- `tiny` model on a 2-core CPU; `base` would be expected to do better with more data and time, which "
+              "this benchmark does not show.",
+              "- Modality ablations are inference-time subsets of one model trained with modality dropout, not "
+              "separately trained single-modality models (the paper's protocol).",
+              "- The Random Forest sees each 10 m pixel's full S2 series (up to 50 dates × 10 bands) with class "
+              "weights; it is the classical baseline of SCP, dzetsaka and EnMAP-Box, not a tuned state of the art.", ""]
     path.write_text("\n".join(lines))
 
 
