@@ -1,0 +1,183 @@
+"""Find, start and stop the runner process the plugin talks to.
+
+The runner lives in its own Python environment (it owns PyTorch); the plugin starts `<python> -m runner serve`
+with an environment cleaned of QGIS's Python and GDAL variables, waits for the state file the runner writes
+(`runner.json`, 0600: URL and token), and stops the process it started when QGIS unloads the plugin. A remote runner
+is reached by URL and token instead. One manager per QGIS session, shared by the dock and Processing.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from omnisat_qgis.client import RunnerClient, RunnerError
+
+_STRIP = ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV", "QGIS_PREFIX_PATH", "QGIS_PLUGINPATH", "GDAL_DATA",
+          "GDAL_DRIVER_PATH", "PROJ_DATA", "PROJ_LIB", "PYTHONSTARTUP")
+
+
+def repo_dir() -> Path | None:
+    """The checkout this plugin runs from (development installs), where `runner/` and `.venv/` live."""
+    env = os.environ.get("OMNISAT_REPO")
+    candidates = [Path(env)] if env else []
+    candidates.append(Path(__file__).resolve().parents[1])
+    for c in candidates:
+        if (c / "runner" / "__init__.py").exists():
+            return c
+    return None
+
+
+def default_python() -> str | None:
+    repo = repo_dir()
+    if repo and (repo / ".venv" / "bin" / "python").exists():
+        return str(repo / ".venv" / "bin" / "python")
+    return None
+
+
+def default_home() -> Path:
+    env = os.environ.get("OMNISAT_RUNNER_HOME")
+    if env:
+        return Path(env)
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "omnisat-runner"
+
+
+def clean_env(repo: Path | None) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in _STRIP}
+    if repo is not None:
+        env["PYTHONPATH"] = str(repo)  # a checkout's runner package, when it is not installed in the venv
+    return env
+
+
+class RunnerManager:
+    def __init__(self, python: str | None = None, home: Path | None = None, url: str | None = None,
+                 token: str | None = None) -> None:
+        self.python = python or default_python()
+        self.home = Path(home) if home else default_home()
+        self.remote = (url, token) if url else None
+        self.proc: subprocess.Popen | None = None
+        self._client: RunnerClient | None = None
+
+    @property
+    def started_here(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def client(self, start: bool = True, timeout: float = 120) -> RunnerClient:
+        """A client for a live runner: the configured remote one, a running local one, or one started now."""
+        if self.remote:
+            self._client = self._client or RunnerClient(*self.remote)
+            return self._client
+        if self._client is not None:
+            try:
+                self._client.health()
+                return self._client
+            except RunnerError:
+                self._client = None
+        state = self._read_state()
+        if state:
+            client = RunnerClient(state["url"], state["token"])
+            try:
+                client.health()
+                self._client = client
+                return client
+            except RunnerError:
+                pass
+        if not start:
+            raise RunnerError("no runner is running")
+        return self.start(timeout)
+
+    def _read_state(self) -> dict | None:
+        try:
+            return json.loads((self.home / "runner.json").read_text())
+        except (OSError, ValueError):
+            return None
+
+    def start(self, timeout: float = 120) -> RunnerClient:
+        if not self.python or not Path(self.python).exists():
+            raise RunnerError("no runner Python is configured: install the runner (OmniSat settings ▸ Install "
+                              "runner) or set its Python in the settings")
+        self.home.mkdir(parents=True, exist_ok=True)
+        state_file = self.home / "runner.json"
+        state_file.unlink(missing_ok=True)
+        log = open(self.home / "plugin-started-runner.log", "ab")  # noqa: SIM115 - lives with the process
+        kwargs = {"creationflags": 0x08000000} if sys.platform == "win32" else {}  # no console window
+        self.proc = subprocess.Popen(  # nosec B603 - our runner's interpreter, fixed arguments
+            [self.python, "-m", "runner", "serve", "--home", str(self.home), "--port", "0"],
+            cwd=str(self.home), env=clean_env(repo_dir()), stdout=log, stderr=subprocess.STDOUT, **kwargs)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                tail = (self.home / "plugin-started-runner.log").read_text(errors="replace")[-800:]
+                raise RunnerError(f"the runner exited at start (code {self.proc.returncode}): {tail}")
+            state = self._read_state()
+            if state and state.get("pid") == self.proc.pid:
+                client = RunnerClient(state["url"], state["token"])
+                try:
+                    client.health()
+                    self._client = client
+                    return client
+                except RunnerError:
+                    pass
+            time.sleep(0.2)
+        self.stop()
+        raise RunnerError(f"the runner did not start within {timeout:.0f} s; see {self.home}/runner.log")
+
+    def stop(self) -> None:
+        """Stop the runner this plugin started (a runner started elsewhere is left alone)."""
+        self._client = None
+        if self.proc is None:
+            return
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
+        self.proc = None
+
+    def restart(self) -> RunnerClient:
+        self.stop()
+        return self.start()
+
+
+_MANAGER: RunnerManager | None = None
+
+
+def manager() -> RunnerManager:
+    """The session's runner manager (settings read once; `configure` replaces it)."""
+    global _MANAGER
+    if _MANAGER is None:
+        _MANAGER = RunnerManager(**_settings())
+    return _MANAGER
+
+
+def configure(**kwargs) -> RunnerManager:
+    global _MANAGER
+    if _MANAGER is not None:
+        _MANAGER.stop()
+    _MANAGER = RunnerManager(**kwargs)
+    return _MANAGER
+
+
+def shutdown() -> None:
+    global _MANAGER
+    if _MANAGER is not None:
+        _MANAGER.stop()
+    _MANAGER = None
+
+
+def _settings() -> dict:
+    from qgis.core import QgsSettings
+
+    s = QgsSettings()
+    out = {"python": s.value("omnisat/runner_python", "") or None,
+           "home": s.value("omnisat/runner_home", "") or None,
+           "url": s.value("omnisat/runner_url", "") or None,
+           "token": s.value("omnisat/runner_token", "") or None}
+    return out

@@ -1,0 +1,63 @@
+"""Styles for results: the class map as a paletted layer (names and colours from the model), confidence as a
+gradient, each saved as a .qml beside its file so the style travels with the GeoTIFF."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from qgis.core import (QgsColorRampShader, QgsPalettedRasterRenderer, QgsRasterLayer, QgsRasterShader,
+                       QgsSingleBandPseudoColorRenderer)
+from qgis.PyQt.QtGui import QColor
+
+
+def classes_from_raster(layer: QgsRasterLayer) -> list[dict[str, Any]]:
+    """Classes stored in the class map itself (CLASS_NAMES metadata + colour table), for maps from elsewhere."""
+    from osgeo import gdal
+
+    ds = gdal.Open(layer.source())
+    if ds is None:
+        return []
+    names = json.loads(ds.GetMetadataItem("CLASS_NAMES") or "{}")
+    ct = ds.GetRasterBand(1).GetColorTable()
+    out = []
+    for value, name in sorted(names.items(), key=lambda kv: int(kv[0])):
+        rgba = ct.GetColorEntry(int(value)) if ct is not None else (128, 128, 128, 255)
+        out.append({"value": int(value), "name": name, "color": "#%02x%02x%02x" % tuple(rgba[:3])})
+    return out
+
+
+def _save_style(layer: QgsRasterLayer) -> None:
+    try:
+        layer.saveDefaultStyle()  # QGIS 3.22 .. 3.38
+    except TypeError:  # QGIS ≥ 3.26 with categories argument on some builds
+        from qgis.core import QgsMapLayer
+
+        layer.saveDefaultStyle(QgsMapLayer.StyleCategory.AllStyleCategories)
+
+
+def style_class_map(layer: QgsRasterLayer, classes: list[dict[str, Any]] | None = None, save: bool = True) -> None:
+    classes = classes or classes_from_raster(layer)
+    entries = [QgsPalettedRasterRenderer.Class(int(c["value"]), QColor(c["color"]), f"{c['name']}") for c in classes]
+    renderer = QgsPalettedRasterRenderer(layer.dataProvider(), 1, entries)
+    layer.setRenderer(renderer)
+    layer.triggerRepaint()
+    if save:
+        _save_style(layer)
+
+
+def style_confidence(layer: QgsRasterLayer, save: bool = True) -> None:
+    shader_fn = QgsColorRampShader(0.0, 1.0)
+    shader_fn.setColorRampType(QgsColorRampShader.Type.Interpolated)
+    shader_fn.setColorRampItemList([QgsColorRampShader.ColorRampItem(0.0, QColor("#d7191c"), "0 unsure"),
+                                    QgsColorRampShader.ColorRampItem(0.5, QColor("#ffffbf"), "0.5"),
+                                    QgsColorRampShader.ColorRampItem(1.0, QColor("#1a9641"), "1 confident")])
+    shader = QgsRasterShader()
+    shader.setRasterShaderFunction(shader_fn)
+    renderer = QgsSingleBandPseudoColorRenderer(layer.dataProvider(), 1, shader)
+    renderer.setClassificationMin(0.0)
+    renderer.setClassificationMax(1.0)
+    layer.setRenderer(renderer)
+    layer.triggerRepaint()
+    if save:
+        _save_style(layer)
