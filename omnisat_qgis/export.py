@@ -15,9 +15,20 @@ from typing import Any
 
 import numpy as np
 from osgeo import gdal, ogr, osr
-from qgis.core import (QgsLayoutExporter, QgsLayoutItemLabel, QgsLayoutItemLegend, QgsLayoutItemMap,
-                       QgsLayoutItemPicture, QgsLayoutItemScaleBar, QgsLayoutPoint, QgsLayoutSize, QgsPrintLayout,
-                       QgsProject, QgsRasterLayer, QgsUnitTypes)
+from qgis.core import (
+    QgsLayoutExporter,
+    QgsLayoutItemLabel,
+    QgsLayoutItemLegend,
+    QgsLayoutItemMap,
+    QgsLayoutItemPicture,
+    QgsLayoutItemScaleBar,
+    QgsLayoutPoint,
+    QgsLayoutSize,
+    QgsPrintLayout,
+    QgsProject,
+    QgsRasterLayer,
+    QgsUnitTypes,
+)
 from qgis.PyQt.QtGui import QFont
 
 from omnisat_qgis.styling import classes_from_raster, style_class_map

@@ -6,8 +6,13 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from qgis.core import (QgsColorRampShader, QgsPalettedRasterRenderer, QgsRasterLayer, QgsRasterShader,
-                       QgsSingleBandPseudoColorRenderer)
+from qgis.core import (
+    QgsColorRampShader,
+    QgsPalettedRasterRenderer,
+    QgsRasterLayer,
+    QgsRasterShader,
+    QgsSingleBandPseudoColorRenderer,
+)
 from qgis.PyQt.QtGui import QColor
 
 
@@ -23,7 +28,7 @@ def classes_from_raster(layer: QgsRasterLayer) -> list[dict[str, Any]]:
     out = []
     for value, name in sorted(names.items(), key=lambda kv: int(kv[0])):
         rgba = ct.GetColorEntry(int(value)) if ct is not None else (128, 128, 128, 255)
-        out.append({"value": int(value), "name": name, "color": "#%02x%02x%02x" % tuple(rgba[:3])})
+        out.append({"value": int(value), "name": name, "color": "#{:02x}{:02x}{:02x}".format(*rgba[:3])})
     return out
 
 

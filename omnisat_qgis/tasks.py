@@ -1,0 +1,82 @@
+"""QgsTask subclasses that run runner jobs: submit, follow progress, cancel; GUI work only in finished().
+
+The task's run() (a worker thread) only talks HTTP to the runner; loading and styling layers happens in finished()
+on the main thread through the `on_done` callback, as QGIS requires.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+from qgis.core import Qgis, QgsMessageLog, QgsTask
+
+from omnisat_qgis.client import RunnerClient, RunnerError
+
+LOG_TAG = "OmniSat"
+
+
+def log(message: str, level=Qgis.MessageLevel.Info) -> None:
+    QgsMessageLog.logMessage(message, LOG_TAG, level)
+
+
+def follow_job(client: RunnerClient, job_id: str, is_cancelled: Callable[[], bool],
+               on_progress: Callable[[float, dict], None], poll: float = 0.5) -> dict[str, Any]:
+    """Poll a job until it ends; cancel it on the runner when asked. Returns the final job."""
+    cancel_sent = False
+    seen = 0
+    while True:
+        if is_cancelled() and not cancel_sent:
+            client.cancel(job_id)
+            cancel_sent = True
+        job = client.job(job_id)
+        for e in client.events(job_id, after=seen):
+            seen = e["seq"]
+            log(f"[{job['kind']} {job_id[:8]}] {e['message']}")
+        p = job.get("progress") or {}
+        if p:
+            on_progress(100.0 * float(p.get("fraction") or 0.0), p)
+        if job["state"] not in ("queued", "running"):
+            return job
+        time.sleep(poll)
+
+
+class RunnerJobTask(QgsTask):
+    """One runner job as a cancellable QGIS task."""
+
+    def __init__(self, description: str, client_factory: Callable[[], RunnerClient], kind: str,
+                 spec: dict[str, Any], on_done: Callable[[dict[str, Any] | None, str | None], None],
+                 on_progress: Callable[[float, dict], None] | None = None) -> None:
+        super().__init__(description, QgsTask.Flag.CanCancel)
+        self.client_factory, self.kind, self.spec = client_factory, kind, spec
+        self.on_done, self.on_progress_cb = on_done, on_progress
+        self.job: dict[str, Any] | None = None
+        self.error: str | None = None
+        self.last_progress: dict = {}
+
+    def run(self) -> bool:
+        try:
+            client = self.client_factory()
+            job = client.submit(self.kind, self.spec)
+            log(f"{self.kind} job {job['id']} submitted")
+
+            def progress(pct: float, p: dict) -> None:
+                self.last_progress = p
+                self.setProgress(pct)
+
+            self.job = follow_job(client, job["id"], self.isCanceled, progress)
+        except RunnerError as err:
+            self.error = err.message
+            return False
+        if self.job["state"] == "done":
+            return True
+        self.error = self.job.get("message") or self.job["state"]
+        return False
+
+    def finished(self, result: bool) -> None:  # main thread
+        if result:
+            self.on_done(self.job, None)
+        else:
+            state = (self.job or {}).get("state")
+            self.on_done(self.job, "cancelled" if state == "cancelled" else (self.error or "failed"))
