@@ -1,0 +1,80 @@
+"""Plugin tests on real QGIS (pytest-qgis): a synthetic scene as project layers and one real runner per session."""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+QGIS_PLUGINS = "/usr/share/qgis/python/plugins"
+
+
+@pytest.fixture(scope="session")
+def plugin_scene(tmp_path_factory) -> Path:
+    from runner.geo.scene import make_scene
+
+    out = tmp_path_factory.mktemp("plugin") / "scene"
+    make_scene(out, size_km=0.3, seed=4, aerial_res=0.5)
+    return out
+
+
+@pytest.fixture(scope="session")
+def runner_session(tmp_path_factory):
+    """The plugin's runner manager, pointed at this checkout's venv and a temporary home; stopped at the end."""
+    from omnisat_qgis import runner_manager
+
+    home = tmp_path_factory.mktemp("plugin-runner-home")
+    manager = runner_manager.configure(python=sys.executable, home=home)
+    manager.client()
+    yield manager
+    runner_manager.shutdown()
+
+
+@pytest.fixture(scope="session")
+def processing_ready(qgis_app):
+    if QGIS_PLUGINS not in sys.path:
+        sys.path.append(QGIS_PLUGINS)
+    from processing.core.Processing import Processing
+    from qgis.core import QgsApplication
+
+    from omnisat_qgis.processing.provider import OmniSatProvider
+
+    Processing.initialize()
+    registry = QgsApplication.processingRegistry()
+    if registry.providerById("omnisat") is None:
+        registry.addProvider(OmniSatProvider())
+    return registry
+
+
+def layer_params(scene: Path) -> dict:
+    return {"AERIAL": str(scene / "aerial.tif"), "S1": sorted(str(p) for p in (scene / "s1").glob("*.tif")),
+            "S2": sorted(str(p) for p in (scene / "s2").glob("*.tif")), "DEVICE": 1}
+
+
+@pytest.fixture(scope="session")
+def trained_models(processing_ready, runner_session, plugin_scene) -> dict:
+    """A tiny pretrained model and a classifier fine-tuned from it, both through the Processing algorithms."""
+    import processing
+
+    pre = processing.run("omnisat:pretrain", {**layer_params(plugin_scene), "MODEL_NAME": "plugin-pre",
+                                              "EPOCHS": 1, "SIZE": 1})
+    ft = processing.run("omnisat:finetune", {**layer_params(plugin_scene), "LABELS": str(plugin_scene / "labels.gpkg"),
+                                             "CLASS_FIELD": "class_name", "COLOR_FIELD": "color",
+                                             "BASE_MODEL": "plugin-pre", "MODEL_NAME": "plugin-clf", "EPOCHS": 4,
+                                             "SIZE": 1})
+    return {"pretrained": pre["MODEL"], "classifier": ft["MODEL"]}
+
+
+def wait_for(predicate, timeout: float = 300, app=None) -> None:
+    from qgis.core import QgsApplication
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        QgsApplication.processEvents()
+        if predicate():
+            return
+        time.sleep(0.05)
+    raise AssertionError("timed out")

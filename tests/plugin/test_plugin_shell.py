@@ -1,0 +1,59 @@
+"""The plugin in real QGIS: loads, adds its dock/action/provider, talks to a real runner, unloads cleanly."""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+
+from qgis.core import QgsApplication
+
+from omnisat_qgis import classFactory, runner_manager
+
+
+def test_load_and_unload_leave_nothing_behind(qgis_app, qgis_iface, tmp_path) -> None:
+    plugin = classFactory(qgis_iface)
+    plugin.initGui()
+    registry = QgsApplication.processingRegistry()
+    assert registry.providerById("omnisat") is not None
+    assert {a.id() for a in registry.providerById("omnisat").algorithms()} == {
+        "omnisat:classify_extent", "omnisat:pretrain", "omnisat:finetune", "omnisat:export_map"}
+    assert plugin.dock is not None and plugin.action is not None
+    plugin.action.setChecked(True)
+    assert not plugin.dock.isHidden()  # the toolbar action shows the dock
+
+    manager = runner_manager.configure(python=sys.executable, home=tmp_path / "home")
+    health = manager.client().health()
+    assert health["device"] == "cpu" and health["protocol"] == 1
+    pid = manager.proc.pid
+
+    job = manager.client().submit("pretrain", {"s2": [str(tmp_path / "S2_20200101.tif")], "out_model": "x",
+                                               "size": "tiny", "epochs": 50})
+    manager.client().cancel(job["id"])
+    deadline = time.monotonic() + 60
+    while manager.client().job(job["id"])["state"] in ("queued", "running") and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert manager.client().job(job["id"])["state"] in ("cancelled", "failed")
+
+    plugin.unload()
+    assert registry.providerById("omnisat") is None
+    assert plugin.dock is None and plugin.action is None
+    # the runner this plugin started is gone
+    try:
+        os.kill(pid, 0)
+        alive = os.path.exists(f"/proc/{pid}") and "zombie" not in open(f"/proc/{pid}/status").read().lower()
+    except ProcessLookupError:
+        alive = False
+    assert not alive, "the runner process survived unload"
+
+
+def test_bad_runner_python_gives_a_clear_error(qgis_app, tmp_path) -> None:
+    from omnisat_qgis.client import RunnerError
+
+    manager = runner_manager.RunnerManager(python=str(tmp_path / "nope" / "python"), home=tmp_path / "h")
+    try:
+        manager.client()
+    except RunnerError as err:
+        assert "Install runner" in err.message
+    else:
+        raise AssertionError("expected a RunnerError")
