@@ -65,6 +65,9 @@ class FinetuneAlgorithm(OmniSatAlgorithm):
         result = self.run_job("finetune", spec, feedback)
         m = result.get("metrics") or {}
         feedback.pushInfo(f"validation: overall accuracy {m.get('overall_accuracy')}, macro F1 {m.get('macro_f1')}")
-        for name, f1 in (m.get("per_class_f1") or {}).items():
-            feedback.pushInfo(f"  {name}: F1 {f1}")
+        f1s = m.get("per_class_f1") or []
+        if isinstance(f1s, dict):
+            f1s = list(f1s.values())
+        for cls, f1 in zip(result.get("classes") or [], f1s, strict=False):
+            feedback.pushInfo(f"  {cls['name']}: F1 {f1}")
         return {"MODEL": result["model"]}
