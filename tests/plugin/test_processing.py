@@ -48,8 +48,8 @@ def test_export_map_writes_every_file(trained_models, plugin_scene, tmp_path) ->
 
     out = tmp_path / "map.tif"
     processing.run("omnisat:classify_extent", {**layer_params(plugin_scene), "MODEL": "plugin-clf", "OUTPUT": str(out)})
-    res = processing.run("omnisat:export_map", {"CLASS_MAP": str(out), "CONFIDENCE": str(tmp_path / "map_confidence.tif"),
-                                                "TITLE": "Test map", "MODEL_NAME": "plugin-clf",
+    res = processing.run("omnisat:export_map", {"CLASS_MAP": str(out), "TITLE": "Test map", "MODEL_NAME": "plugin-clf",
+                                                "CONFIDENCE": str(tmp_path / "map_confidence.tif"),
                                                 "OUTPUT_FOLDER": str(tmp_path / "export")})
     for key in ("POLYGONS", "AREAS_CSV", "AREAS_HTML", "PDF", "PNG"):
         assert Path(res[key]).exists() and Path(res[key]).stat().st_size > 0, key
