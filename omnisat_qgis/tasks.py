@@ -58,7 +58,14 @@ class RunnerJobTask(QgsTask):
     def run(self) -> bool:
         try:
             client = self.client_factory()
-            job = client.submit(self.kind, self.spec)
+            remote = None
+            spec = self.spec
+            from omnisat_qgis.remote import RemoteError, RemoteFiles, RemoteJob, needs_upload
+
+            if needs_upload(client.health()):  # a runner on another machine: send the files, fetch results
+                remote = RemoteJob(RemoteFiles(client.url, client.token), cancelled=self.isCanceled)
+                spec = remote.prepare(spec)
+            job = client.submit(self.kind, spec)
             log(f"{self.kind} job {job['id']} submitted")
 
             def progress(pct: float, p: dict) -> None:
@@ -66,8 +73,13 @@ class RunnerJobTask(QgsTask):
                 self.setProgress(pct)
 
             self.job = follow_job(client, job["id"], self.isCanceled, progress)
+            if remote is not None and self.job["state"] == "done" and self.kind == "classify":
+                self.job["result"] = remote.fetch(self.job["result"])
         except RunnerError as err:
             self.error = err.message
+            return False
+        except RemoteError as err:
+            self.error = str(err)
             return False
         if self.job["state"] == "done":
             return True

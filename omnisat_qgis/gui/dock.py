@@ -86,9 +86,17 @@ class OmniSatDock(QDockWidget):
         self.status.setWordWrap(True)
         b = QPushButton("Connect / restart runner")
         b.clicked.connect(self.restart_runner)
+        settings = QPushButton("Settings…")
+        settings.clicked.connect(self.open_settings)
         row.addWidget(self.status, 1)
         row.addWidget(b)
+        row.addWidget(settings)
         return row
+
+    def open_settings(self) -> None:
+        from omnisat_qgis.gui.settings_dialog import SettingsDialog
+
+        SettingsDialog(self).exec()
 
     def _imagery_box(self) -> QGroupBox:
         box = QGroupBox("Imagery")

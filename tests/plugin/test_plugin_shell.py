@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sys
 import time
+from pathlib import Path
 
 from qgis.core import QgsApplication
 
@@ -57,3 +58,23 @@ def test_bad_runner_python_gives_a_clear_error(qgis_app, tmp_path) -> None:
         assert "Install runner" in err.message
     else:
         raise AssertionError("expected a RunnerError")
+
+
+def test_settings_dialog_saves_and_reconfigures(qgis_app, tmp_path) -> None:
+    from omnisat_qgis.gui.settings_dialog import SettingsDialog, read_settings
+
+    dialog = SettingsDialog()
+    dialog.home.setFilePath(str(tmp_path / "home2"))
+    dialog.python.setFilePath(sys.executable)
+    dialog.save()
+    assert read_settings()["runner_home"] == str(tmp_path / "home2")
+    assert runner_manager.manager().home == tmp_path / "home2"
+    dialog.copy_diagnostics()
+    from qgis.PyQt.QtWidgets import QApplication
+
+    report = QApplication.clipboard().text()
+    assert "QGIS" in report and str(Path.home()) not in report
+    runner_manager.shutdown()
+    from omnisat_qgis.gui.settings_dialog import write_settings
+
+    write_settings({})  # leave no settings behind for other tests
