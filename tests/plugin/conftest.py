@@ -10,6 +10,28 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 QGIS_PLUGINS = "/usr/share/qgis/python/plugins"
+SESSION: dict = {}  # what session fixtures set up, restored after tests that load and unload the plugin
+
+
+@pytest.fixture(autouse=True)
+def _restore_session_state():
+    """Plugin load/unload tests stop the global runner and remove the provider: put the session's back."""
+    yield
+    from omnisat_qgis import runner_manager
+
+    if "home" in SESSION:
+        current = runner_manager._MANAGER
+        if current is None or current.home != SESSION["home"]:
+            runner_manager.configure(python=sys.executable, home=SESSION["home"])
+    if SESSION.get("processing"):
+        from qgis.core import QgsApplication
+
+        from omnisat_qgis.processing.provider import OmniSatProvider
+
+        registry = QgsApplication.processingRegistry()
+        if registry.providerById("omnisat") is None:
+            SESSION["provider"] = OmniSatProvider()
+            registry.addProvider(SESSION["provider"])
 
 
 @pytest.fixture(scope="session")
@@ -27,6 +49,7 @@ def runner_session(tmp_path_factory):
     from omnisat_qgis import runner_manager
 
     home = tmp_path_factory.mktemp("plugin-runner-home")
+    SESSION["home"] = home
     manager = runner_manager.configure(python=sys.executable, home=home)
     manager.client()
     yield manager
@@ -45,7 +68,9 @@ def processing_ready(qgis_app):
     Processing.initialize()
     registry = QgsApplication.processingRegistry()
     if registry.providerById("omnisat") is None:
-        registry.addProvider(OmniSatProvider())
+        SESSION["provider"] = OmniSatProvider()
+        registry.addProvider(SESSION["provider"])
+    SESSION["processing"] = True
     return registry
 
 

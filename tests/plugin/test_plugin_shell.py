@@ -13,9 +13,11 @@ from omnisat_qgis import classFactory, runner_manager
 
 
 def test_load_and_unload_leave_nothing_behind(qgis_app, qgis_iface, tmp_path) -> None:
+    registry = QgsApplication.processingRegistry()
+    if registry.providerById("omnisat") is not None:  # a session provider from other tests: the plugin's own now
+        registry.removeProvider(registry.providerById("omnisat"))
     plugin = classFactory(qgis_iface)
     plugin.initGui()
-    registry = QgsApplication.processingRegistry()
     assert registry.providerById("omnisat") is not None
     assert {a.id() for a in registry.providerById("omnisat").algorithms()} == {
         "omnisat:classify_extent", "omnisat:pretrain", "omnisat:finetune", "omnisat:export_map"}
