@@ -23,7 +23,7 @@ from qgis.core import (
     QgsWkbTypes,
 )
 from qgis.gui import QgsExtentGroupBox, QgsFieldComboBox, QgsFileWidget, QgsMapLayerComboBox
-from qgis.PyQt.QtCore import QVariant
+from qgis.PyQt.QtCore import Qt, QVariant
 from qgis.PyQt.QtWidgets import (
     QComboBox,
     QDockWidget,
@@ -58,6 +58,9 @@ class OmniSatDock(QDockWidget):
         self.task: RunnerJobTask | None = None
         body = QWidget()
         lay = QVBoxLayout(body)
+        self.status = QLabel("runner: not connected")
+        self.status.setWordWrap(True)
+        lay.addWidget(self.status)
         lay.addLayout(self._runner_row())
         lay.addWidget(self._imagery_box())
         lay.addWidget(self._model_box())
@@ -76,21 +79,21 @@ class OmniSatDock(QDockWidget):
         lay.addStretch(1)
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         scroll.setWidget(body)
         self.setWidget(scroll)
+        self.setMinimumWidth(440)
 
     # -- building ------------------------------------------------------------------------------------
     def _runner_row(self) -> QHBoxLayout:
         row = QHBoxLayout()
-        self.status = QLabel("runner: not connected")
-        self.status.setWordWrap(True)
         b = QPushButton("Connect / restart runner")
         b.clicked.connect(self.restart_runner)
         settings = QPushButton("Settings…")
         settings.clicked.connect(self.open_settings)
-        row.addWidget(self.status, 1)
         row.addWidget(b)
         row.addWidget(settings)
+        row.addStretch(1)
         return row
 
     def open_settings(self) -> None:
@@ -108,7 +111,8 @@ class OmniSatDock(QDockWidget):
         form.addRow("Aerial image", self.aerial)
         self.s1, self.s2 = SeriesTable(), SeriesTable()
         for label, table, pattern in (("Sentinel-1", self.s1, "S1_*"), ("Sentinel-2", self.s2, "S2_*")):
-            form.addRow(f"{label} (one layer per date)", table)
+            form.addRow(QLabel(f"{label}: one layer per date; dates from names or metadata, editable"))
+            form.addRow(table)
             row = QHBoxLayout()
             edit = QLineEdit(pattern)
             add = QPushButton("Add matching layers")

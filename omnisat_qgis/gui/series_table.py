@@ -22,6 +22,10 @@ class SeriesTable(QTableWidget):
         self.setHorizontalHeaderLabels(["use", "layer", "date (YYYY-MM-DD)"])
         self.horizontalHeader().setStretchLastSection(True)
         self.verticalHeader().setVisible(False)
+        self.setColumnWidth(0, 36)
+        self.setColumnWidth(1, 170)
+        self.setMinimumHeight(90)
+        self.setMaximumHeight(150)
         self._ids: list[str] = []
         self.itemChanged.connect(self._on_changed)
 
