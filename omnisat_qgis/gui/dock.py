@@ -82,7 +82,7 @@ class OmniSatDock(QDockWidget):
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         scroll.setWidget(body)
         self.setWidget(scroll)
-        self.setMinimumWidth(440)
+        self.setMinimumWidth(560)
 
     # -- building ------------------------------------------------------------------------------------
     def _runner_row(self) -> QHBoxLayout:
@@ -111,7 +111,7 @@ class OmniSatDock(QDockWidget):
         form.addRow("Aerial image", self.aerial)
         self.s1, self.s2 = SeriesTable(), SeriesTable()
         for label, table, pattern in (("Sentinel-1", self.s1, "S1_*"), ("Sentinel-2", self.s2, "S2_*")):
-            form.addRow(QLabel(f"{label}: one layer per date; dates from names or metadata, editable"))
+            form.addRow(QLabel(f"{label}: one layer per date (date editable)"))
             form.addRow(table)
             row = QHBoxLayout()
             edit = QLineEdit(pattern)
