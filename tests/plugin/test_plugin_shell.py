@@ -80,3 +80,24 @@ def test_settings_dialog_saves_and_reconfigures(qgis_app, tmp_path) -> None:
     from omnisat_qgis.gui.settings_dialog import write_settings
 
     write_settings({})  # leave no settings behind for other tests
+
+
+def test_runner_dying_under_the_plugin_is_reported_and_restarted(qgis_app, tmp_path) -> None:
+    import signal
+
+    from omnisat_qgis.client import RunnerError
+
+    manager = runner_manager.configure(python=sys.executable, home=tmp_path / "home")
+    client = manager.client()
+    first_pid = manager.proc.pid
+    os.kill(first_pid, signal.SIGKILL)
+    manager.proc.wait(10)
+    try:
+        client.health()
+    except RunnerError as err:
+        assert "not reachable" in err.message
+    else:
+        raise AssertionError("a dead runner answered")
+    again = manager.client()  # what the dock's "Connect / restart runner" does
+    assert again.health()["protocol"] == 1 and manager.proc.pid != first_pid
+    runner_manager.shutdown()
