@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from runner.errors import InputError
 
 MODEL_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
-JOB_KINDS = ("pretrain", "finetune", "classify")
+JOB_KINDS = ("pretrain", "finetune", "classify", "selftest")
 
 Device = Literal["auto", "cpu", "cuda"]
 Size = Literal["tiny", "base"]
@@ -111,7 +111,14 @@ class ClassifySpec(InputsSpec):
         return v
 
 
-SPEC_TYPES: dict[str, type[InputsSpec]] = {"pretrain": PretrainSpec, "finetune": FinetuneSpec, "classify": ClassifySpec}
+class SelftestSpec(BaseModel):
+    """No inputs: the selftest makes its own tiny scene in the job folder."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+SPEC_TYPES: dict[str, type[BaseModel]] = {"pretrain": PretrainSpec, "finetune": FinetuneSpec, "classify": ClassifySpec,
+                                          "selftest": SelftestSpec}
 
 
 def format_validation_error(err: ValidationError, prefix: str = "") -> str:
@@ -125,7 +132,7 @@ def format_validation_error(err: ValidationError, prefix: str = "") -> str:
     return "; ".join(parts)
 
 
-def parse_spec(kind: str, data: dict[str, Any]) -> InputsSpec:
+def parse_spec(kind: str, data: dict[str, Any]) -> BaseModel:
     """Validate a job spec, raising InputError with a message naming the field at fault."""
     if kind not in SPEC_TYPES:
         raise InputError(f"kind: unknown job kind {kind!r}; expected one of {', '.join(JOB_KINDS)}")

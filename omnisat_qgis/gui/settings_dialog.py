@@ -88,12 +88,29 @@ class SettingsDialog(QDialog):
         self.accept()
 
     def test_runner(self) -> None:
+        """Health, then a tiny scene classified end to end on the runner's device (a selftest job)."""
+        from omnisat_qgis.tasks import RunnerJobTask
+
         try:
             h = runner_manager.manager().client().health()
-            self.status.setText(f"runner {h['runner_version']} on {h['device_name']} (torch {h['torch_version']}, "
-                                f"protocol {h['protocol']}, path access {h.get('path_access')})")
         except RunnerError as err:
             self.status.setText(f"not reachable: {err.message}")
+            return
+        head = (f"runner {h['runner_version']} on {h['device_name']} (torch {h['torch_version']}, protocol "
+                f"{h['protocol']}, path access {h.get('path_access')})")
+        self.status.setText(head + " — running a tiny classification…")
+
+        def done(job, error) -> None:
+            if error:
+                self.status.setText(f"{head}\nselftest failed: {error}")
+            else:
+                t = job["result"]["timings"]
+                self.status.setText(f"{head}\nselftest passed: tiny scene trained in {t['finetune_s']} s and "
+                                    f"classified in {t['classify_s']} s")
+
+        self._selftest = RunnerJobTask("OmniSat: test runner", runner_manager.manager().client, "selftest", {},
+                                       done)
+        QgsApplication.taskManager().addTask(self._selftest)
 
     def copy_diagnostics(self) -> None:
         from omnisat_qgis.diagnostics import build_report

@@ -22,6 +22,10 @@ def run_operation(kind: str, spec: dict[str, Any], ctx: JobContext) -> dict[str,
         from runner.ops.finetune import run_finetune
 
         return run_finetune(parsed, ctx)  # type: ignore[arg-type]
+    if kind == "selftest":
+        from runner.ops.selftest import run_selftest
+
+        return run_selftest(ctx)
     from runner.ops.classify import run_classify
 
     return run_classify(parsed, ctx)  # type: ignore[arg-type]

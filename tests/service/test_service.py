@@ -143,3 +143,16 @@ def test_a_stable_token_from_a_private_file(runner_home, tmp_path) -> None:
             assert c.get("/v1/health").status_code == 200
     finally:
         runner.stop()
+
+
+def test_selftest_classifies_a_tiny_scene_end_to_end(live_runner: LiveRunner) -> None:
+    with live_runner.client() as c:
+        r = c.post("/v1/jobs", json={"kind": "selftest", "spec": {}})
+        assert r.status_code == 201, r.text
+        job = wait_state(c, r.json()["id"], {"done", "failed"}, 300)
+        assert job["state"] == "done", job["message"]
+        res = job["result"]
+        assert res["ok"] and res["patches"] == 400 and res["classes"] >= 2
+        assert set(res["timings"]) == {"scene_s", "finetune_s", "classify_s"}
+        assert not [m for m in c.get("/v1/models").json() if m["name"].startswith("selftest")]
+        assert c.post("/v1/jobs", json={"kind": "selftest", "spec": {"x": 1}}).status_code == 422
