@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
+import subprocess  # nosec B404: the runner is started with a fixed argument list, no shell
 import sys
 import time
 from pathlib import Path
