@@ -78,18 +78,24 @@ class RunnerManager:
                 return self._client
             except RunnerError:
                 self._client = None
-        state = self._read_state()
-        if state:
-            client = RunnerClient(state["url"], state["token"])
-            try:
-                client.health()
-                self._client = client
-                return client
-            except RunnerError:
-                pass
+        client = self._connect(self._read_state())
+        if client is not None:
+            return client
         if not start:
             raise RunnerError("no runner is running")
         return self.start(timeout)
+
+    def _connect(self, state: dict | None) -> RunnerClient | None:
+        """A client for the runner a state file names, if it answers."""
+        if not state:
+            return None
+        client = RunnerClient(state["url"], state["token"])
+        try:
+            client.health()
+        except RunnerError:
+            return None
+        self._client = client
+        return client
 
     def _read_state(self) -> dict | None:
         try:
@@ -115,14 +121,9 @@ class RunnerManager:
                 tail = (self.home / "plugin-started-runner.log").read_text(errors="replace")[-800:]
                 raise RunnerError(f"the runner exited at start (code {self.proc.returncode}): {tail}")
             state = self._read_state()
-            if state and state.get("pid") == self.proc.pid:
-                client = RunnerClient(state["url"], state["token"])
-                try:
-                    client.health()
-                    self._client = client
-                    return client
-                except RunnerError:
-                    pass
+            client = self._connect(state) if state and state.get("pid") == self.proc.pid else None
+            if client is not None:
+                return client
             time.sleep(0.2)
         self.stop()
         raise RunnerError(f"the runner did not start within {timeout:.0f} s; see {self.home}/runner.log")
