@@ -9,6 +9,7 @@ state from colouring the next.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import time
@@ -26,7 +27,11 @@ def run_one(name: str) -> dict:
     code = ("import json, sys; from importlib import import_module; "
             f"r = import_module({module!r}).run(); sys.stdout.write('\\n@@RESULT@@' + json.dumps(r))")
     t0 = time.time()
-    proc = subprocess.run([sys.executable, "-c", code], cwd=HERE.parent, capture_output=True, text=True)
+    # Each benchmark starts as the runner does (jemalloc keeping pages when installed): it measures what users get.
+    from runner.allocator import jemalloc_env
+
+    env = jemalloc_env() or dict(os.environ)
+    proc = subprocess.run([sys.executable, "-c", code], cwd=HERE.parent, capture_output=True, text=True, env=env)
     sys.stderr.write(proc.stderr[-4000:])
     out, _, payload = proc.stdout.rpartition("@@RESULT@@")
     print(out)

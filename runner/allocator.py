@@ -32,17 +32,41 @@ def current_allocator() -> str:
     return "jemalloc" if "jemalloc" in os.environ.get("LD_PRELOAD", "") else "system"
 
 
-def reexec_with_jemalloc(argv: list[str]) -> None:
-    """Replace this process by itself with jemalloc preloaded (same pid); return if not applicable."""
-    if os.environ.get("OMNISAT_ALLOCATOR", "jemalloc") == "system" or os.environ.get(_MARK):
-        return
+def jemalloc_env(base: dict[str, str] | None = None) -> dict[str, str] | None:
+    """The environment the runner re-executes with (jemalloc preloaded, pages kept), or None if not applicable.
+
+    The benchmark starts its probes with this same function, so it measures what users get."""
+    env = dict(os.environ if base is None else base)
+    if env.get("OMNISAT_ALLOCATOR", "jemalloc") == "system":
+        return None
     lib = find_jemalloc()
-    if lib is None or current_allocator() == "jemalloc":
-        return
-    env = dict(os.environ)
-    env["LD_PRELOAD"] = f"{lib} {env['LD_PRELOAD']}".strip() if env.get("LD_PRELOAD") else lib
+    if lib is None:
+        return None
+    if "jemalloc" not in env.get("LD_PRELOAD", ""):
+        env["LD_PRELOAD"] = f"{lib} {env['LD_PRELOAD']}".strip() if env.get("LD_PRELOAD") else lib
     env.setdefault("MALLOC_CONF", JEMALLOC_CONF)
     env[_MARK] = "1"
+    return env
+
+
+def system_env(base: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment of a run with the C library's allocator (for comparison; `OMNISAT_ALLOCATOR=system`)."""
+    env = dict(os.environ if base is None else base)
+    env["LD_PRELOAD"] = " ".join(p for p in env.get("LD_PRELOAD", "").split() if "jemalloc" not in p)
+    if not env["LD_PRELOAD"]:
+        del env["LD_PRELOAD"]
+    env.pop("MALLOC_CONF", None)
+    env["OMNISAT_ALLOCATOR"] = "system"
+    return env
+
+
+def reexec_with_jemalloc(argv: list[str]) -> None:
+    """Replace this process by itself with jemalloc preloaded (same pid); return if not applicable."""
+    if os.environ.get(_MARK) or current_allocator() == "jemalloc":
+        return
+    env = jemalloc_env()
+    if env is None:
+        return
     sys.stdout.flush()
     sys.stderr.flush()
     os.execve(sys.executable, [sys.executable, "-m", "runner", *argv], env)  # nosec B606 - our own interpreter

@@ -26,6 +26,8 @@ def to_tensors(batch: dict[str, Any], device: torch.device | str = "cpu") -> dic
             t = torch.from_numpy(np.ascontiguousarray(value, dtype=np.int64))
         else:
             t = torch.from_numpy(np.ascontiguousarray(value, dtype=np.float32))
+        if torch.device(device).type == "cuda":
+            t = t.pin_memory()  # page-locked: the copy runs asynchronously, overlapping the previous batch
         out[key] = t.to(device, non_blocking=True)
     return out
 

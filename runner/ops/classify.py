@@ -8,6 +8,7 @@ from typing import Any
 from runner.errors import InputError
 from runner.jobs.context import JobContext
 from runner.ops.common import open_scene_for
+from runner.ops.timing import StageTimer
 from runner.ops.model_glue import config_from_card
 from runner.specs import ClassifySpec
 
@@ -29,29 +30,39 @@ def run_classify(spec: ClassifySpec, ctx: JobContext) -> dict[str, Any]:
                            norm=NormStats.from_dict(card["norm"]), modalities=card["modalities"])
     _check_bands(scene, card)
     classes = [ClassInfo(c["value"], c["name"], c["color"]) for c in card["classes"]]
-    predictor = Predictor(config_from_card(card), state, device=spec.device)
+    # A batch size the user set is an upper bound; otherwise the runner sizes it from free memory.
+    requested = spec.batch_size if "batch_size" in spec.model_fields_set else None
+    predictor = Predictor(config_from_card(card), state, device=spec.device, amp=spec.amp, batch_size=requested,
+                          dates=spec.max_dates, compile=spec.compile)
     stride = max(1, g["tile_patches"] - spec.overlap)
     tiles = scene.tiles(stride=stride)
     ctx.event("classify", f"{len(tiles)} tiles over {scene.grid.n_rows}×{scene.grid.n_cols} patches with "
-              f"{', '.join(scene.modalities)} on {predictor.device}")
+              f"{', '.join(scene.modalities)} on {predictor.device}, "
+              f"{predictor.batch_size} tiles per batch{' in bf16' if predictor.dtype is not None else ''}")
     writer = ClassMapWriter(out, scene.grid, classes, confidence=True)
+    timer = StageTimer()
     done = 0
     try:
-        for batch in scene.iter_batches(tiles, spec.batch_size):
+        for batch in timer.iterate("read", scene.iter_batches(tiles, predictor.batch_size)):
             ctx.check_cancel()
-            probs = predictor.predict(batch, modalities=scene.modalities)
-            for tile, p in zip(batch["tiles"], probs, strict=True):
-                writer.add(tile, p)
+            with timer.stage("model"):
+                probs = predictor.predict(batch, modalities=scene.modalities)
+            with timer.stage("write"):
+                for tile, p in zip(batch["tiles"], probs, strict=True):
+                    writer.add(tile, p)
             done += len(batch["tiles"])
             ctx.progress("classify", done, len(tiles))
         ctx.check_cancel()
-        written = writer.close()
+        with timer.stage("write"):
+            written = writer.close()
     except BaseException:
         writer.abort()
         raise
+    ctx.event("timings", timer.summary(), **timer.seconds())
     result = {"class_map": str(written["class_map"]), "confidence": str(written.get("confidence", "")),
               "qml": str(written.get("qml", "")), "model": spec.model, "modalities": list(scene.modalities),
-              "classes": card["classes"], "areas": written.get("areas", [])}
+              "classes": card["classes"], "areas": written.get("areas", []), "timings": timer.seconds(),
+              "device": str(predictor.device), "batch_size": predictor.batch_size}
     ctx.event("result", f"class map written to {result['class_map']}")
     return result
 

@@ -1,0 +1,138 @@
+"""Performance benchmark (issue 9): the runner against this machine's own matmul peak, and classify at scale.
+
+Every figure comes from a fresh process started the way it is being compared: the runner's default start
+(jemalloc keeping pages, `runner.allocator.jemalloc_env`) against the C library's allocator, fp32 against bf16
+autocast. Rounds are interleaved (every configuration once per round, then again) and medians reported, because
+this machine is shared and its speed drifts by 10-20 % over minutes; fractions of the matmul peak measured in the
+same process are the figures that compare from run to run.
+
+Environment: OMNISAT_BENCH_ROUNDS (default 3), OMNISAT_BENCH_SIZES_KM (default "1,2,4": sides in km, i.e. 1, 4
+and 16 km²), OMNISAT_BENCH_SCALING_MODALITIES (default "aerial,s1,s2").
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from bench.perf_classify import classify_scaling
+from runner.allocator import jemalloc_env, system_env
+
+REPO = Path(__file__).resolve().parents[1]
+ROUNDS = int(os.environ.get("OMNISAT_BENCH_ROUNDS", "3"))
+TILE_KM2 = 0.06 * 0.06  # a 6×6-patch tile of 10 m patches
+FORWARD_BATCH = {"all": 4, "s1+s2": 16, "s2": 16, "s1": 16}
+PRETRAIN_BATCH = 8
+
+
+def allocator_env(name: str) -> dict[str, str]:
+    if name == "jemalloc":
+        env = jemalloc_env()
+        if env is None:
+            raise RuntimeError("jemalloc is not installed (apt-get install libjemalloc2)")
+        return env
+    return system_env()
+
+
+def probe(kind: str, params: dict[str, Any], allocator: str) -> dict[str, Any]:
+    proc = subprocess.run([sys.executable, "-m", "bench.perf_probes", kind, json.dumps(params)], cwd=REPO,
+                          env={**allocator_env(allocator), "PYTHONPATH": str(REPO)}, capture_output=True,
+                          text=True, timeout=1800)
+    payload = proc.stdout.rpartition("@@PROBE@@")[2]
+    if proc.returncode != 0 or not payload:
+        raise RuntimeError(f"probe {kind} {params} ({allocator}) failed: {proc.stderr[-2000:]}")
+    return json.loads(payload)
+
+
+def model_configs() -> list[tuple[str, dict[str, Any]]]:
+    configs = []
+    for subset, batch in FORWARD_BATCH.items():
+        for precision in ("fp32", "bf16"):
+            for allocator in ("system", "jemalloc"):
+                configs.append((allocator, {"subset": subset, "mode": "forward", "precision": precision,
+                                            "batch": batch}))
+    for precision in ("fp32", "bf16"):
+        for allocator in ("system", "jemalloc"):
+            configs.append((allocator, {"subset": "all", "mode": "pretrain", "precision": precision,
+                                        "batch": PRETRAIN_BATCH, "repeats": 2}))
+    return configs
+
+
+def key(allocator: str, params: dict[str, Any]) -> str:
+    return f"{params['mode']}/{params['subset']}/{params['precision']}/{allocator}"
+
+
+def model_figures(rounds: int) -> dict[str, Any]:
+    samples: dict[str, list[dict[str, Any]]] = {}
+    for r in range(rounds):
+        for allocator, params in model_configs():
+            res = probe("model", params, allocator)
+            samples.setdefault(key(allocator, params), []).append(res)
+            print(f"round {r + 1}/{rounds} {key(allocator, params)}: {res['seconds']:.3f} s, "
+                  f"{res['fraction_of_peak']:.3f} of {res['matmul_peak']:.0f} GFLOP/s", flush=True)
+    out: dict[str, Any] = {}
+    for k, runs in samples.items():
+        out[k] = {"seconds": med(runs, "seconds"), "tiles_per_s": med(runs, "tiles_per_s"),
+                  "gflop": round(runs[0]["gflop"], 2), "fraction_of_peak": med(runs, "fraction_of_peak"),
+                  "matmul_peak_gflop_s": med(runs, "matmul_peak"),
+                  "conv3x3_gflop_s": med(runs, "conv_peak"), "fraction_of_conv": med(runs, "fraction_of_conv_peak"),
+                  "batch": runs[0]["batch"],
+                  "threads": runs[0]["threads"], "rounds": len(runs),
+                  "fraction_spread": [round(min(x["fraction_of_peak"] for x in runs), 3),
+                                      round(max(x["fraction_of_peak"] for x in runs), 3)]}
+    return out
+
+
+def med(runs: list[dict[str, Any]], field: str) -> float:
+    return round(statistics.median(r[field] for r in runs), 4)
+
+
+def summary(model: dict[str, Any]) -> dict[str, Any]:
+    """The issue's targets as ratios, and seconds per km² of model time (tiles without overlap)."""
+    s: dict[str, Any] = {}
+    for subset in FORWARD_BATCH:
+        for alloc in ("system", "jemalloc"):
+            fp32 = model[f"forward/{subset}/fp32/{alloc}"]
+            bf16 = model[f"forward/{subset}/bf16/{alloc}"]
+            s[f"{subset}/{alloc}"] = {
+                "fp32_fraction_of_peak": fp32["fraction_of_peak"],
+                "bf16_speedup": round(fp32["seconds"] / bf16["seconds"], 3),
+                "fp32_s_per_km2": round(1 / TILE_KM2 / fp32["tiles_per_s"], 2),
+                "bf16_s_per_km2": round(1 / TILE_KM2 / bf16["tiles_per_s"], 2),
+            }
+        s[f"{subset}/jemalloc_speedup_fp32"] = round(model[f"forward/{subset}/fp32/system"]["seconds"]
+                                                     / model[f"forward/{subset}/fp32/jemalloc"]["seconds"], 3)
+    for alloc in ("system", "jemalloc"):
+        fp32, bf16 = model[f"pretrain/all/fp32/{alloc}"], model[f"pretrain/all/bf16/{alloc}"]
+        s[f"pretrain/{alloc}"] = {"fp32_step_s": fp32["seconds"], "bf16_step_s": bf16["seconds"],
+                                  "fp32_fraction_of_peak": fp32["fraction_of_peak"],
+                                  "bf16_speedup": round(fp32["seconds"] / bf16["seconds"], 3)}
+    return s
+
+
+def run() -> dict[str, Any]:
+    t0 = time.time()
+    model = model_figures(ROUNDS)
+    result: dict[str, Any] = {"rounds": ROUNDS, "model": model, "summary": summary(model)}
+    print(json.dumps(result["summary"], indent=1), flush=True)
+    result["bf16_accuracy"] = probe("bf16-accuracy", {}, "jemalloc")
+    print("bf16 accuracy:", json.dumps(result["bf16_accuracy"]), flush=True)
+    sizes = [float(x) for x in os.environ.get("OMNISAT_BENCH_SIZES_KM", "1,2,4").split(",")]
+    mods = os.environ.get("OMNISAT_BENCH_SCALING_MODALITIES", "aerial,s1,s2").split(",")
+    result["classify"] = classify_scaling(sizes, mods)
+    result["seconds"] = round(time.time() - t0, 1)
+    return result
+
+
+if __name__ == "__main__":
+    out = run()
+    path = REPO / "bench" / "results.json"
+    results = json.loads(path.read_text()) if path.exists() else {}
+    results["perf"] = {**out, "when": time.strftime("%Y-%m-%dT%H:%M:%S")}
+    path.write_text(json.dumps(results, indent=2))

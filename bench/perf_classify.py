@@ -1,0 +1,132 @@
+"""Classify end to end at 1, 4 and 16 km²: the real runner CLI in a fresh process, as users start it.
+
+Speed does not depend on the weights, so the model is a `base` classifier with random weights and a model card
+made from the scene (norm statistics, bands, grid), saved in a benchmark runner home. Each run reports wall
+seconds per km², where the time went (reading not hidden by the prefetcher, model, writing: from the job's own
+timings) and peak RSS from the kernel's accounting of that process (os.wait4), so memory can be compared across
+extents: it must not grow with the area.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+OUT = REPO / "bench" / "out"
+HOME = OUT / "perf-home"
+CLASSES = [{"value": i + 1, "name": f"class {i + 1}", "color": c} for i, c in
+           enumerate(["#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02", "#a6761d", "#666666"])]
+
+
+def scene(side_km: float) -> Path:
+    from runner.geo.scene import make_scene
+
+    path = OUT / f"scene-{side_km:g}km"
+    if not (path / "scene.json").exists():
+        print(f"making a {side_km:g} km × {side_km:g} km synthetic scene (aerial 0.2 m) in {path}", flush=True)
+        make_scene(path, size_km=side_km, seed=0, aerial_res=0.2)
+    return path
+
+
+def inputs(path: Path, modalities: list[str]) -> list[str]:
+    args: list[str] = []
+    if "aerial" in modalities:
+        args += ["--aerial", str(path / "aerial.tif")]
+    for m in ("s1", "s2"):
+        if m in modalities:
+            args += [f"--{m}", str(path / m)]
+    return args
+
+
+def make_model(name: str, scene_dir: Path, modalities: list[str]) -> str:
+    """A random-weight `base` classifier whose card matches the scene, saved once in the benchmark home."""
+    import torch
+
+    from runner.geo import expand_series, open_scene
+    from runner.model import OmniSatClassifier
+    from runner.ops.common import base_card
+    from runner.ops.model_glue import config_for_scene
+    from runner.train import store
+
+    if (store.models_dir(HOME) / name).exists():
+        return name
+    series = {m: expand_series([str(scene_dir / m)], m) if m in modalities else [] for m in ("s1", "s2")}
+    sc = open_scene(str(scene_dir / "aerial.tif") if "aerial" in modalities else None, series["s1"], series["s2"],
+                    aerial_px=50)
+    sc.norm = sc.compute_norm(max_tiles=8)
+    cfg = config_for_scene("base", sc)
+    torch.manual_seed(0)
+    state = OmniSatClassifier(cfg, len(CLASSES)).state_dict()
+    card = base_card(SimpleNamespace(max_dates=50), sc, name=name, kind="classifier", size="base", cfg=cfg,
+                     parent=None)
+    card["classes"] = CLASSES
+    card["metrics"] = {"note": "random weights: a speed benchmark model"}
+    store.save_model(HOME, name, state, card, overwrite=True)
+    return name
+
+
+def classify_once(model: str, scene_dir: Path, modalities: list[str], overlap: int = 0) -> dict[str, Any]:
+    """One `python -m runner classify` as a user starts it (the runner picks its allocator itself)."""
+    out = OUT / f"map-{model}-{scene_dir.name}.tif"
+    cmd = [sys.executable, "-m", "runner", "classify", "--home", str(HOME), "--model", model, "--device", "cpu",
+           "--overlap", str(overlap), "--out", str(out), "--quiet", *inputs(scene_dir, modalities)]
+    env = {k: v for k, v in os.environ.items() if k not in ("LD_PRELOAD", "MALLOC_CONF", "OMNISAT_ALLOCATOR_SET")}
+    with tempfile.TemporaryFile("w+") as fo, tempfile.TemporaryFile("w+") as fe:
+        t0 = time.perf_counter()
+        proc = subprocess.Popen(cmd, cwd=REPO, stdout=fo, stderr=fe, env=env)  # nosec B603 - our own CLI
+        _pid, status, usage = os.wait4(proc.pid, 0)  # this child's own peak RSS, not the max over all children
+        wall = time.perf_counter() - t0
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        fo.seek(0)
+        fe.seek(0)
+        stdout, stderr = fo.read(), fe.read()
+    if proc.returncode != 0:
+        raise RuntimeError(f"classify {model} on {scene_dir.name} failed ({proc.returncode}): {stderr[-2000:]}")
+    result = json.loads(stdout[stdout.index("{"):])
+    return {"wall_s": wall, "peak_rss_mb": usage.ru_maxrss / 1024, "result": result}
+
+
+def row(side_km: float, run: dict[str, Any]) -> dict[str, Any]:
+    area = side_km * side_km
+    t = run["result"]["timings"]
+    wall = run["wall_s"]
+    return {"km2": area, "wall_s": round(wall, 1), "s_per_km2": round(wall / area, 1),
+            "peak_rss_mb": round(run["peak_rss_mb"], 1), "batch_size": run["result"].get("batch_size"),
+            "read_fraction": round(t.get("read", 0) / wall, 3), "model_fraction": round(t.get("model", 0) / wall, 3),
+            "write_fraction": round(t.get("write", 0) / wall, 3),
+            "read_write_fraction": round((t.get("read", 0) + t.get("write", 0)) / wall, 3),
+            "start_s": round(wall - t.get("total", 0), 1), "timings": t}
+
+
+def classify_scaling(sides: list[float], modalities: list[str]) -> dict[str, Any]:
+    """Scaling over extents for `modalities`, and seconds per km² for S2, S1+S2 and all three at the first size."""
+    HOME.mkdir(parents=True, exist_ok=True)
+    first = scene(sides[0])
+    out: dict[str, Any] = {"overlap": 0, "aerial_resolution_m": 0.2, "scaling_modalities": modalities, "scaling": {}}
+    model = make_model("bench-" + "-".join(modalities), first, modalities)
+    for side in sides:
+        r = row(side, classify_once(model, scene(side), modalities))
+        out["scaling"][f"{side * side:g}km2"] = r
+        print(f"classify {'+'.join(modalities)} {side * side:g} km²: {r['wall_s']} s ({r['s_per_km2']} s/km²), "
+              f"peak RSS {r['peak_rss_mb']} MB, read+write {100 * r['read_write_fraction']:.0f} % of wall",
+              flush=True)
+    keys = list(out["scaling"])
+    out["peak_rss_ratio_largest_to_smallest"] = round(out["scaling"][keys[-1]]["peak_rss_mb"]
+                                                      / out["scaling"][keys[0]]["peak_rss_mb"], 3)
+    out["per_modalities"] = {}
+    for mods in (["s2"], ["s1", "s2"], ["aerial", "s1", "s2"]):
+        if mods == modalities:
+            r = out["scaling"][keys[0]]
+        else:
+            r = row(sides[0], classify_once(make_model("bench-" + "-".join(mods), first, mods), first, mods))
+        out["per_modalities"]["+".join(mods)] = r
+        print(f"classify {'+'.join(mods)} {sides[0] ** 2:g} km²: {r['s_per_km2']} s/km²", flush=True)
+    return out

@@ -1,0 +1,58 @@
+"""StageTimer: where a job's wall time goes (reading, model, writing), reported with every classify result.
+
+Why: "is it the disk or the model?" is the first question on a slow run. The reader prefetches in a thread, so
+the time the loop spends *waiting* for the next batch is the reading cost that compute did not hide.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Iterable, Iterator
+from typing import TypeVar
+
+T = TypeVar("T")
+
+
+class StageTimer:
+    def __init__(self) -> None:
+        self._seconds: dict[str, float] = {}
+        self._start = time.perf_counter()
+
+    def add(self, stage: str, seconds: float) -> None:
+        self._seconds[stage] = self._seconds.get(stage, 0.0) + seconds
+
+    @contextlib.contextmanager
+    def stage(self, name: str) -> Iterator[None]:
+        t0 = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.add(name, time.perf_counter() - t0)
+
+    def iterate(self, name: str, items: Iterable[T]) -> Iterator[T]:
+        """Yield from `items`, counting the time spent waiting for each next item as stage `name`."""
+        it = iter(items)
+        while True:
+            t0 = time.perf_counter()
+            try:
+                item = next(it)
+            except StopIteration:
+                self.add(name, time.perf_counter() - t0)
+                return
+            self.add(name, time.perf_counter() - t0)
+            yield item
+
+    def seconds(self) -> dict[str, float]:
+        """Seconds per stage, plus `total` (wall time since the timer started) and `other`."""
+        total = time.perf_counter() - self._start
+        out = {k: round(v, 3) for k, v in self._seconds.items()}
+        out["total"] = round(total, 3)
+        out["other"] = round(max(0.0, total - sum(self._seconds.values())), 3)
+        return out
+
+    def summary(self) -> str:
+        s = self.seconds()
+        total = s["total"] or 1e-9
+        parts = [f"{k} {v:.1f} s ({100 * v / total:.0f} %)" for k, v in s.items() if k not in ("total",)]
+        return f"{s['total']:.1f} s: " + ", ".join(parts)
