@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from bench.bench_model import BANDS, CLASSES, K_AERIAL, P, SUBSETS, count_flops, matmul_peak, synthetic_batch
+from bench.bench_model import BANDS, CLASSES, K_AERIAL, SUBSETS, P, count_flops, matmul_peak, synthetic_batch
 from runner.allocator import current_allocator
 from runner.model import OmniSatClassifier, OmniSatConfig, OmniSatPretrainer, to_tensors
 from runner.train.device import choose_device
@@ -103,7 +103,6 @@ def probe_bf16_accuracy(seed: int = 0) -> dict[str, Any]:
     """Fine-tune a small classifier on a synthetic task in fp32 and in bf16 autocast, score both on held-out
     batches with the same precision as trained, and the fp32 model also in bf16 inference."""
     from runner.train.metrics import confusion, patch_metrics
-
     from tests.model.conftest import batch_set
 
     device = choose_device("cpu")

@@ -8,8 +8,8 @@ from typing import Any
 from runner.errors import InputError
 from runner.jobs.context import JobContext
 from runner.ops.common import open_scene_for
-from runner.ops.timing import StageTimer
 from runner.ops.model_glue import config_from_card
+from runner.ops.timing import StageTimer
 from runner.specs import ClassifySpec
 
 

@@ -12,8 +12,12 @@ import torch
 
 from runner.errors import ResourceError
 from runner.model import OmniSatClassifier, OmniSatConfig
-from runner.train.batching import (AdaptiveBatches, inference_bytes_per_tile, is_out_of_memory, pick_batch_size,
-                                   slice_batch)
+from runner.train.batching import (
+    inference_bytes_per_tile,
+    is_out_of_memory,
+    pick_batch_size,
+    slice_batch,
+)
 from runner.train.predict import Predictor
 from tests.model.conftest import CLASSES, make_batch
 
