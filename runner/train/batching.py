@@ -121,7 +121,10 @@ def batch_length(batch: dict[str, Any]) -> int:
             return int(len(batch[key]))
     if "tiles" in batch:
         return len(batch["tiles"])
-    raise ValueError("batch holds none of aerial, s1, s2, labels, tiles")
+    for value in batch.values():
+        if isinstance(value, (np.ndarray, torch.Tensor)) and value.ndim > 0:
+            return int(len(value))
+    raise ValueError("batch holds no per-tile array")
 
 
 def slice_batch(batch: dict[str, Any], start: int, stop: int) -> dict[str, Any]:
