@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import secrets
 import sys
 from pathlib import Path
 from typing import Any
@@ -174,15 +173,22 @@ def _read_token(path: Path | None) -> str | None:
 
 
 def _run_job(kind: str, args: argparse.Namespace) -> int:
+    from runner import dist
     from runner.jobs.context import ConsoleContext
     from runner.ops import run_operation
 
+    d = dist.info()  # under torchrun: joins the process group (a single process: rank 0 of 1)
     paths = RunnerPaths(args.home or default_home()).ensure()
     spec = _spec_from_args(args)
-    job_id = "cli-" + secrets.token_hex(6)
-    ctx = ConsoleContext(job_id, paths.home, paths.job_dir(job_id), quiet=args.quiet)
-    result = run_operation(kind, spec, ctx)
-    print(json.dumps(result, indent=2))
+    job_id = dist.job_id()  # one job folder for all ranks (checkpoints, classify shards)
+    # rank 0 reports progress and prints the result; the other ranks only speak when they fail
+    ctx = ConsoleContext(job_id, paths.home, paths.job_dir(job_id), quiet=args.quiet or not d.is_main)
+    try:
+        result = run_operation(kind, spec, ctx)
+    finally:
+        dist.shutdown()
+    if d.is_main:
+        print(json.dumps(result, indent=2))
     return 0
 
 
@@ -215,6 +221,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command in ("serve", "pretrain", "finetune", "classify") and argv is None:
         from runner.allocator import reexec_with_jemalloc
 
+        # also under torchrun: execve keeps the pid torchrun watches and its RANK/WORLD_SIZE environment
         reexec_with_jemalloc(raw)
     try:
         if args.command == "serve":

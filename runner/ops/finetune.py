@@ -5,9 +5,11 @@ from __future__ import annotations
 import random
 from typing import Any
 
+from runner import dist
+from runner.dist.train import train_batches
 from runner.errors import InputError
 from runner.jobs.context import JobContext
-from runner.ops.common import DEFAULT_AERIAL_PX, base_card, epoch_batches, finite_metrics, fixed_batches, open_scene_for
+from runner.ops.common import DEFAULT_AERIAL_PX, base_card, finite_metrics, fixed_batches, open_scene_for
 from runner.ops.model_glue import config_for_scene, config_from_card, train_options
 from runner.specs import FinetuneSpec
 
@@ -48,7 +50,8 @@ def run_finetune(spec: FinetuneSpec, ctx: JobContext) -> dict[str, Any]:
     ctx.event("labels", f"{len(labels.classes)} classes: {', '.join(c.name for c in labels.classes)}; "
               f"{len(train_tiles)} training and {len(val_tiles)} validation tiles (spatially disjoint blocks)")
 
-    result = finetune(cfg, len(labels.classes), epoch_batches(scene, train_tiles, spec.batch_size, labels, spec.seed),
+    # under torchrun each rank gets its share of the training tiles (runner/dist); validation sees them all
+    result = finetune(cfg, len(labels.classes), train_batches(scene, train_tiles, spec.batch_size, labels, spec.seed),
                       fixed_batches(scene, val_tiles, spec.batch_size, labels), train_options(spec), ctx,
                       ctx.work_dir / "checkpoint", init_state=parent_state)
     card = base_card(spec, scene, name=spec.out_model, kind="classifier", size=size, cfg=cfg, parent=spec.model)
@@ -58,6 +61,8 @@ def run_finetune(spec: FinetuneSpec, ctx: JobContext) -> dict[str, Any]:
     card["training"] = {"labels": spec.labels, "class_field": spec.class_field, "epochs": spec.epochs,
                         "best_epoch": result.best_epoch, "seed": spec.seed, "label_fraction": spec.label_fraction,
                         "train_tiles": len(train_tiles), "val_tiles": len(val_tiles)}
-    model_store.save_model(ctx.home, spec.out_model, result.state_dict, card, overwrite=spec.overwrite)
-    ctx.event("model", f"saved model {spec.out_model}", metrics=card["metrics"])
+    if dist.is_main():  # one model, however many ranks trained it
+        model_store.save_model(ctx.home, spec.out_model, result.state_dict, card, overwrite=spec.overwrite)
+        ctx.event("model", f"saved model {spec.out_model}", metrics=card["metrics"])
+    dist.barrier()
     return {"model": spec.out_model, "metrics": card["metrics"], "classes": card["classes"]}

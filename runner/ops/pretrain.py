@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from runner import dist
+from runner.dist.train import train_batches
 from runner.jobs.context import JobContext
-from runner.ops.common import DEFAULT_AERIAL_PX, base_card, epoch_batches, finite_metrics, fixed_batches, open_scene_for
+from runner.ops.common import DEFAULT_AERIAL_PX, base_card, finite_metrics, fixed_batches, open_scene_for
 from runner.ops.model_glue import config_for_scene, train_options
 from runner.specs import PretrainSpec
 
@@ -28,7 +30,8 @@ def run_pretrain(spec: PretrainSpec, ctx: JobContext) -> dict[str, Any]:
         train_tiles, val_tiles = tiles, tiles[:1]
     ctx.event("split", f"{len(train_tiles)} training tiles, {len(val_tiles)} validation tiles (spatial blocks)")
     cfg = config_for_scene(spec.size, scene)
-    result = pretrain(cfg, epoch_batches(scene, train_tiles, spec.batch_size, seed=spec.seed),
+    # under torchrun each rank gets its share of the training tiles (runner/dist); validation sees them all
+    result = pretrain(cfg, train_batches(scene, train_tiles, spec.batch_size, seed=spec.seed),
                       fixed_batches(scene, val_tiles, spec.batch_size), train_options(spec), ctx,
                       ctx.work_dir / "checkpoint")
     card = base_card(spec, scene, name=spec.out_model, kind="pretrained", size=spec.size, cfg=cfg, parent=None)
@@ -37,6 +40,8 @@ def run_pretrain(spec: PretrainSpec, ctx: JobContext) -> dict[str, Any]:
     card["history"] = finite_metrics(result.history)
     card["training"] = {"epochs": spec.epochs, "best_epoch": result.best_epoch, "seed": spec.seed,
                         "batch_size": spec.batch_size, "tiles": len(train_tiles)}
-    model_store.save_model(ctx.home, spec.out_model, result.state_dict, card, overwrite=spec.overwrite)
-    ctx.event("model", f"saved model {spec.out_model}")
+    if dist.is_main():  # one model, however many ranks trained it
+        model_store.save_model(ctx.home, spec.out_model, result.state_dict, card, overwrite=spec.overwrite)
+        ctx.event("model", f"saved model {spec.out_model}")
+    dist.barrier()
     return {"model": spec.out_model, "metrics": card["metrics"]}

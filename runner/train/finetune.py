@@ -10,6 +10,8 @@ from typing import Any
 import numpy as np
 import torch
 
+from runner import dist
+from runner.dist import train as dist_train
 from runner.errors import InputError
 from runner.jobs.context import JobContext
 from runner.model import OmniSatClassifier, OmniSatConfig, to_tensors
@@ -34,6 +36,7 @@ def class_weights_for(opts: TrainOptions, classes: int, train_batches: Callable[
     for batch in itertools.islice(train_batches(0), WEIGHT_SAMPLE_BATCHES):
         lab = np.asarray(batch["labels"]).reshape(-1)
         counts += np.bincount(lab[lab >= 0], minlength=classes)[:classes]
+    counts = dist_train.sum_over_ranks(counts)  # under torchrun each rank saw its share: same weights everywhere
     return torch.tensor(inverse_frequency_weights(counts), dtype=torch.float32)
 
 
@@ -66,7 +69,7 @@ def finetune(cfg: OmniSatConfig, classes_count: int, train_batches: Callable[[in
     if classes_count < 2:
         raise InputError(f"labels: {classes_count} class found; a classifier needs at least 2 classes")
     seed_everything(opts.seed)
-    device = choose_device(opts.device)
+    device = dist.local_device(choose_device(opts.device))  # under torchrun: this rank's GPU or CPU share
     model = OmniSatClassifier(cfg, classes_count)
     if init_state is not None:
         try:
@@ -80,7 +83,7 @@ def finetune(cfg: OmniSatConfig, classes_count: int, train_batches: Callable[[in
 
     def step(m: torch.nn.Module, batch: dict[str, torch.Tensor]) -> tuple[torch.Tensor, dict[str, float]]:
         out = m(batch, modality_dropout=opts.modality_dropout)
-        return m.loss(out, batch, weights), {}
+        return dist_train.unwrap(m).loss(out, batch, weights), {}  # m may be DDP, which has no .loss
 
     def evaluate(m: torch.nn.Module) -> tuple[float, dict[str, Any]]:
         metrics = evaluate_classifier(m, val_batches(), classes_count, device)

@@ -4,6 +4,10 @@ AdamW with linear warm-up and cosine decay, early stopping on a validation score
 per epoch, progress per step and an event per epoch, cancel between steps. Everything random (dropout,
 masking, modality dropout) draws from RNGs that are seeded and checkpointed, so a resumed run continues
 exactly where the interrupted one would have been. Validation runs under a forked, fixed-seed RNG.
+
+Under torchrun (runner/dist) the model is wrapped in DistributedDataParallel, each rank trains on its share of
+the tiles, every rank validates on all validation tiles (so the score and the early-stop decision are the same
+everywhere) and only rank 0 writes checkpoints. A single process runs exactly the code it always did.
 """
 
 from __future__ import annotations
@@ -18,6 +22,8 @@ from typing import Any
 import numpy as np
 import torch
 
+from runner import dist
+from runner.dist import train as dist_train
 from runner.errors import InputError
 from runner.jobs.context import JobContext
 from runner.model.tensors import to_tensors
@@ -65,12 +71,14 @@ def fit(model: torch.nn.Module, *, stage: str, size: str, step_fn: StepFn, evalu
         state, best = ck["state"], ck["best"]
         set_rng_state(ck["rng_tensors"], ck["rng_meta"])
         ctx.event("resume", f"{stage}: resuming after epoch {state['epoch']} of {opts.epochs}", epoch=state["epoch"])
+    net = dist_train.wrap(model, device)  # DDP under torchrun, `model` itself in a single process
 
     for epoch in range(state["epoch"], opts.epochs):
         if state["stale"] >= opts.patience:
             break
         t0 = time.monotonic()
-        model.train()
+        dist_train.reseed_for_epoch(opts.seed, epoch)
+        net.train()
         losses: list[float] = []
         logs_sum: dict[str, float] = {}
         batches = train_batches(epoch)
@@ -86,7 +94,7 @@ def fit(model: torch.nn.Module, *, stage: str, size: str, step_fn: StepFn, evalu
                 g["lr"] = lr
             tensors = to_tensors(batch, device)
             with autocast(device, dtype):
-                loss, logs = step_fn(model, tensors)
+                loss, logs = step_fn(net, tensors)
             if not torch.isfinite(loss):
                 raise FloatingPointError(f"{stage}: loss became {float(loss)} at epoch {epoch + 1} step {i + 1}; "
                                          "lower the learning rate")
@@ -104,6 +112,10 @@ def fit(model: torch.nn.Module, *, stage: str, size: str, step_fn: StepFn, evalu
         if not losses:
             raise InputError(f"{stage}: no training batches in epoch {epoch + 1}; the training tiles are empty")
         state["steps_per_epoch"] = len(losses)
+        dist_train.sync_buffers(model)  # BatchNorm statistics equal on every rank before validating and saving
+        # the mean over ranks, so every rank records and (on a non-finite score) decides the same
+        means = dist_train.mean_over_ranks({"train_loss": float(np.mean(losses)),
+                                            **{f"train_{k}": v / len(losses) for k, v in logs_sum.items()}})
 
         model.eval()
         forked = [device.index or 0] if device.type == "cuda" else []
@@ -111,9 +123,8 @@ def fit(model: torch.nn.Module, *, stage: str, size: str, step_fn: StepFn, evalu
             torch.manual_seed(opts.seed + 1)
             score, val = evaluate(model)
         if not math.isfinite(score):
-            score = -float(np.mean(losses))
-        record = {"epoch": epoch + 1, "train_loss": float(np.mean(losses)),
-                  **{f"train_{k}": v / len(losses) for k, v in logs_sum.items()},
+            score = -means["train_loss"]
+        record = {"epoch": epoch + 1, **means,
                   **{f"val_{k}": v for k, v in val.items() if isinstance(v, (int, float))},
                   "lr": lr, "seconds": round(time.monotonic() - t0, 2)}
         state["history"].append(record)
@@ -127,11 +138,14 @@ def fit(model: torch.nn.Module, *, stage: str, size: str, step_fn: StepFn, evalu
         ctx.event("epoch", f"{stage} epoch {epoch + 1}/{opts.epochs}: train loss {record['train_loss']:.4f}, "
                   + ", ".join(f"{k} {v:.4f}" for k, v in record.items() if k.startswith("val_"))
                   + (" (best)" if improved else ""), **record)
-        if ckpt_dir is not None:
+        if ckpt_dir is not None and dist.is_main():
             save_checkpoint(Path(ckpt_dir), model, optimizer, state, best)
+        dist.barrier()  # the others wait for rank 0's checkpoint
         if state["stale"] >= opts.patience:
             ctx.event("early_stop", f"{stage}: no validation improvement for {opts.patience} epochs; best epoch "
                       f"{state['best_epoch']}")
             break
-    return TrainResult(state_dict=best if best is not None else cpu_state(model), history=state["history"],
+    weights = best if best is not None else cpu_state(model)
+    dist_train.write_state_hash(ctx.work_dir, model, weights)  # only with OMNISAT_DIST_STATE_HASH set
+    return TrainResult(state_dict=weights, history=state["history"],
                        metrics=state["best_metrics"], best_epoch=state["best_epoch"])

@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from runner import dist
 from runner.jobs.context import JobContext
 from runner.model import OmniSatConfig, OmniSatPretrainer, to_tensors
 from runner.train.device import choose_device
@@ -21,7 +22,7 @@ def pretrain(cfg: OmniSatConfig, train_batches: Callable[[int], Iterable[dict[st
              ckpt_dir: Path | None) -> TrainResult:
     """Returns the best OmniSatPretrainer state (encoder.* + decoders.*) by validation loss."""
     seed_everything(opts.seed)
-    device = choose_device(opts.device)
+    device = dist.local_device(choose_device(opts.device))  # under torchrun: this rank's GPU or CPU share
     model = OmniSatPretrainer(cfg).to(device)
 
     def step(m: torch.nn.Module, batch: dict[str, torch.Tensor]) -> tuple[torch.Tensor, dict[str, float]]:
