@@ -11,8 +11,8 @@ from pyproj import CRS, Transformer
 
 from runner.errors import InputError
 
-# GDAL's block cache defaults to 5 % of RAM; the pipeline reads each window once, so a small cache loses nothing and
-# keeps the runner's memory bounded (GDAL reads the setting at first use; an admin can still set GDAL_CACHEMAX).
+# GDAL's block cache defaults to 5 % of RAM. Start small so the runner's memory stays bounded; each scene then
+# raises it to what one row of tiles across its extent needs (geo/block_cache.py). An admin can still set it.
 os.environ.setdefault("GDAL_CACHEMAX", "128")
 
 

@@ -8,6 +8,7 @@ batch, not by the extent.
 from __future__ import annotations
 
 import datetime as dt
+import os
 import queue
 import threading
 from collections.abc import Iterator
@@ -21,6 +22,7 @@ from rasterio.vrt import WarpedVRT
 from rasterio.windows import Window
 
 from runner.errors import InputError
+from runner.geo.block_cache import ensure_block_cache, needed_cache
 from runner.geo.dates import day_of_year
 from runner.geo.grid import GridSpec, TileWindow
 from runner.geo.inputs import DatedRaster
@@ -92,6 +94,12 @@ class Scene:
                     idx = [1] if src.count == 1 else [1, 2]
                 self._masks.append(Layer(r.path, grid, grid.ts_px, idx, Resampling.nearest, "s2 mask"))
 
+        sources = [layer.src for layers in self._layers.values() for layer in layers]
+        sources += [layer.src for layer in self._masks or [] if layer is not None]
+        bounds = (grid.xmin, grid.ymin, grid.xmax, grid.ymax)
+        self.block_cache = ensure_block_cache(needed_cache(sources, bounds, grid.crs,
+                                                           grid.tile_patches * grid.patch_size))
+
     def close(self) -> None:
         for layers in self._layers.values():
             for layer in layers:
@@ -107,6 +115,7 @@ class Scene:
     def iter_batches(self, tiles: list[TileWindow], batch_size: int, prefetch: int = 2) -> Iterator[dict[str, Any]]:
         """Batches in the given tile order; a background thread reads ahead while the model computes."""
         chunks = [tiles[i:i + batch_size] for i in range(0, len(tiles), batch_size)]
+        prefetch = int(os.environ.get("OMNISAT_PREFETCH", prefetch))
         if prefetch <= 0 or len(chunks) <= 1:
             for chunk in chunks:
                 yield self.read_batch(chunk)

@@ -48,6 +48,12 @@ def test_classify_writes_a_styled_map_that_matches_the_labels(trained, scene: Pa
     assert agree > 0.7, agree  # training + validation polygons: the map reproduces what it learnt
     assert values and ctx.progress_log[-1]["done"] == ctx.progress_log[-1]["total"]
     assert sum(a["hectares"] for a in result["areas"]) == pytest.approx(classes.size * 0.01)
+    # where the time went, reported with the result and as an event: stages add up to the loop's wall time
+    t = result["timings"]
+    assert {"read", "model", "write", "total"} <= set(t) and t["model"] > 0
+    assert t["read"] + t["model"] + t["write"] <= t["total"] + 1e-3
+    assert any(kind == "timings" for kind, _, _ in ctx.events)
+    assert result["batch_size"] == 8 and result["device"] == "cpu"   # not set by the user: sized by the runner
 
 
 def test_s2_only_inference_on_a_trimodal_model(trained, scene: Path, tmp_path: Path) -> None:
