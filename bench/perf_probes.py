@@ -15,7 +15,6 @@ import sys
 import time
 from typing import Any
 
-import numpy as np
 import torch
 
 from bench.bench_model import BANDS, CLASSES, K_AERIAL, SUBSETS, P, count_flops, matmul_peak, synthetic_batch
@@ -99,43 +98,52 @@ def probe_model(subset: str, mode: str, precision: str, batch: int, repeats: int
             "peak_drift": abs(peak_after - peak_before) / peak}
 
 
-def probe_bf16_accuracy(seed: int = 0) -> dict[str, Any]:
-    """Fine-tune a small classifier on a synthetic task in fp32 and in bf16 autocast, score both on held-out
-    batches with the same precision as trained, and the fp32 model also in bf16 inference."""
-    from runner.train.metrics import confusion, patch_metrics
-    from tests.model.conftest import batch_set
+def probe_bf16_accuracy(seed: int = 0, epochs: int = 12) -> dict[str, Any]:
+    """Fine-tune `tiny` from scratch on the west half of a 1 km² synthetic scene in fp32 and in bf16 autocast,
+    classify the extent in the same precision, score both on the held-out east half; also the fp32 model
+    classified in bf16. The operations are the runner's own (run_operation), with `amp` set as a user would."""
+    import tempfile
+    from pathlib import Path
 
-    device = choose_device("cpu")
-    train, test = batch_set(seed, 24, k=10, t=12), batch_set(seed + 100, 8, k=10, t=12)
-    scores: dict[str, float] = {}
-    models = {}
-    for precision in ("fp32", "bf16"):
-        torch.manual_seed(seed)
-        cfg = OmniSatConfig.for_size("tiny", {"aerial": 4, "s1": 2, "s2": 10}, tile_patches=6, aerial_px=10)
-        model = OmniSatClassifier(cfg, 4)
-        opt = torch.optim.AdamW(model.parameters(), lr=2e-3)
-        amp = torch.autocast("cpu", dtype=torch.bfloat16, enabled=precision == "bf16")
-        for _epoch in range(6):
-            for b in train:
-                t = to_tensors(b, device)
-                with amp:
-                    loss = model.loss(model(t), t)
-                opt.zero_grad(set_to_none=True)
-                loss.backward()
-                opt.step()
-        models[precision] = model.eval()
-    for name, model, infer in (("fp32", models["fp32"], "fp32"), ("bf16", models["bf16"], "bf16"),
-                               ("fp32_trained_bf16_inference", models["fp32"], "bf16")):
-        preds, labels = [], []
-        with torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=infer == "bf16"):
-            for b in test:
-                t = to_tensors(b, device)
-                preds.append(model(t)["patch_logits"].float().argmax(-1).reshape(-1).numpy())
-                labels.append(b["labels"].reshape(-1))
-        cm = confusion(np.concatenate(labels), np.concatenate(preds), 4)
-        scores[name] = float(patch_metrics(cm)["macro_f1"])
-    return {"macro_f1": scores, "bf16_minus_fp32": scores["bf16"] - scores["fp32"],
-            "bf16_inference_minus_fp32": scores["fp32_trained_bf16_inference"] - scores["fp32"]}
+    from demo.metrics import score_map
+    from demo.split_labels import split_halves
+    from runner.geo.scene import make_scene
+    from runner.jobs.context import ConsoleContext
+    from runner.ops import run_operation
+
+    with tempfile.TemporaryDirectory(prefix="omnisat-bf16-") as tmp:
+        root = Path(tmp)
+        make_scene(root / "scene", size_km=1.0, seed=seed, aerial_res=1.0)
+        west, east, _ = split_halves(root / "scene" / "labels.gpkg", root)
+        inputs = {"aerial": str(root / "scene" / "aerial.tif"), "device": "cpu",
+                  "s1": sorted(str(f) for f in (root / "scene" / "s1").glob("*.tif")),
+                  "s2": sorted(str(f) for f in (root / "scene" / "s2").glob("*.tif"))}
+
+        def ctx(name: str) -> ConsoleContext:
+            return ConsoleContext(name, root / "home", root / "home" / "jobs" / name, quiet=True)
+
+        scores: dict[str, Any] = {}
+        seconds: dict[str, float] = {}
+        for precision, amp in (("fp32", "off"), ("bf16", "bf16")):
+            t0 = time.perf_counter()
+            run_operation("finetune", {**inputs, "labels": str(west), "class_field": "class_name", "size": "tiny",
+                                       "epochs": epochs, "seed": seed, "amp": amp, "out_model": f"m-{precision}"},
+                          ctx(f"ft-{precision}"))
+            seconds[f"finetune_{precision}"] = round(time.perf_counter() - t0, 1)
+            for infer, iamp in (("fp32", "off"), ("bf16", "bf16")):
+                if precision == "bf16" and infer == "fp32":
+                    continue
+                res = run_operation("classify", {**inputs, "model": f"m-{precision}", "amp": iamp,
+                                                 "out": str(root / f"{precision}-{infer}.tif")}, ctx(f"cl-{precision}"))
+                m = score_map(Path(res["class_map"]), east, "class_name", res["classes"])
+                scores[f"trained_{precision}_inferred_{infer}"] = {"overall_accuracy": m["overall_accuracy"],
+                                                                   "macro_f1": m["macro_f1"]}
+    f1 = {k: v["macro_f1"] for k, v in scores.items()}
+    return {"held_out": scores, "seconds": seconds, "epochs": epochs,
+            "bf16_training_minus_fp32_macro_f1": round(f1["trained_bf16_inferred_bf16"]
+                                                       - f1["trained_fp32_inferred_fp32"], 4),
+            "bf16_inference_minus_fp32_macro_f1": round(f1["trained_fp32_inferred_bf16"]
+                                                        - f1["trained_fp32_inferred_fp32"], 4)}
 
 
 def main(argv: list[str]) -> int:
