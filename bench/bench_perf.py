@@ -140,11 +140,15 @@ def run() -> dict[str, Any]:
 
 
 if __name__ == "__main__":
-    # `python -m bench.bench_perf bf16` re-measures only the bf16 accuracy and merges it into results.json
+    # `python -m bench.bench_perf bf16|model` re-measures only that part and merges it into results.json
     path = REPO / "bench" / "results.json"
     results = json.loads(path.read_text()) if path.exists() else {}
     if sys.argv[1:] == ["bf16"]:
         results.setdefault("perf", {})["bf16_accuracy"] = bf16_accuracy()
+    elif sys.argv[1:] == ["model"]:  # only the model matrix (fresh processes, interleaved rounds)
+        model = model_figures(ROUNDS)
+        results.setdefault("perf", {}).update(model=model, summary=summary(model), rounds=ROUNDS,
+                                              model_when=time.strftime("%Y-%m-%dT%H:%M:%S"))
     else:
         results["perf"] = {**run(), "when": time.strftime("%Y-%m-%dT%H:%M:%S")}
     path.write_text(json.dumps(results, indent=2))

@@ -20,6 +20,7 @@ import torch
 from bench.bench_model import BANDS, CLASSES, K_AERIAL, SUBSETS, P, count_flops, matmul_peak, synthetic_batch
 from runner.allocator import current_allocator
 from runner.model import OmniSatClassifier, OmniSatConfig, OmniSatPretrainer, to_tensors
+from runner.model.fuse import fold_batchnorms
 from runner.train.device import choose_device
 
 SUBSETS = {**SUBSETS, "s1": ["s1"]}
@@ -67,6 +68,7 @@ def probe_model(subset: str, mode: str, precision: str, batch: int, repeats: int
     data = to_tensors(synthetic_batch(batch, mods), device)
     if mode == "forward":
         model = OmniSatClassifier(cfg, CLASSES).eval()
+        fold_batchnorms(model)  # as the runner's Predictor does
         one = to_tensors(synthetic_batch(1, mods), device)
         with torch.inference_mode():
             flops = count_flops(lambda: model(one)) * batch
