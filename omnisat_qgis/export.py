@@ -24,11 +24,15 @@ from qgis.core import (
     QgsLayoutItemScaleBar,
     QgsLayoutPoint,
     QgsLayoutSize,
+    QgsLegendRenderer,
+    QgsLegendStyle,
+    QgsMapLayerLegendUtils,
     QgsPrintLayout,
     QgsProject,
     QgsRasterLayer,
     QgsUnitTypes,
 )
+from qgis.PyQt.QtCore import Qt
 from qgis.PyQt.QtGui import QFont
 
 from omnisat_qgis.styling import classes_from_raster, style_class_map
@@ -154,7 +158,7 @@ def _print_map(project: QgsProject, class_map_layer: QgsRasterLayer, pdf: str, p
     legend.setLinkedMap(item)
     legend.setAutoUpdateModel(False)
     legend.model().rootGroup().clear()
-    legend.model().rootGroup().addLayer(class_map_layer)
+    _legend_of_classes_only(legend, legend.model().rootGroup().addLayer(class_map_layer))
     legend.attemptMove(QgsLayoutPoint(215, 20, mm))
     layout.addLayoutItem(legend)
     bar = QgsLayoutItemScaleBar(layout)
@@ -187,6 +191,19 @@ def _print_map(project: QgsProject, class_map_layer: QgsRasterLayer, pdf: str, p
     if exporter.exportToImage(png, settings) != QgsLayoutExporter.ExportResult.Success:
         raise RuntimeError(f"could not write the PNG map {png}")
     return pdf, png
+
+
+def _legend_of_classes_only(legend: QgsLayoutItemLegend, node: Any) -> None:
+    """The legend shows the classes, not the layer's name and the renderer's "Band 1: class (Palette)" line
+    (foresters asked what "Band 1" means)."""
+    QgsLegendRenderer.setNodeLegendStyle(node, QgsLegendStyle.Style.Hidden)
+    renderer = node.layer().renderer() if node.layer() is not None else None
+    names = {c.label for c in renderer.classes()} if hasattr(renderer, "classes") else set()
+    nodes = legend.model().layerLegendNodes(node)
+    keep = [i for i, n in enumerate(nodes) if str(n.data(Qt.ItemDataRole.DisplayRole)) in names]
+    if keep:
+        QgsMapLayerLegendUtils.setLegendNodeOrder(node, keep)
+        legend.model().refreshLayerLegend(node)
 
 
 def _fit(extent, aspect: float):

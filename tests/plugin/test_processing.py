@@ -65,3 +65,23 @@ def test_export_map_writes_every_file(trained_models, plugin_scene, tmp_path) ->
     assert rows[0] == "class_value,class_name,area_ha,percent"
     assert sum(float(r.split(",")[3]) for r in rows[1:]) == pytest.approx(100, abs=0.1)
     assert Path(res["PDF"]).read_bytes()[:4] == b"%PDF"
+
+    # the printed legend lists the classes, not the layer name and "Band 1: class (Palette)"
+    from qgis.core import QgsLayoutItemLegend, QgsPrintLayout, QgsProject, QgsRasterLayer
+    from qgis.PyQt.QtCore import Qt
+
+    from omnisat_qgis.export import _legend_of_classes_only
+    from omnisat_qgis.styling import classes_from_raster
+
+    layer = QgsRasterLayer(str(out), "class map")
+    assert layer.loadNamedStyle(str(out.with_suffix(".qml")))[1]
+    layout = QgsPrintLayout(QgsProject.instance())
+    legend = QgsLayoutItemLegend(layout)
+    legend.setAutoUpdateModel(False)
+    legend.model().rootGroup().clear()
+    node = legend.model().rootGroup().addLayer(layer)
+    everything = [str(n.data(Qt.ItemDataRole.DisplayRole)) for n in legend.model().layerLegendNodes(node)]
+    _legend_of_classes_only(legend, node)
+    shown = [str(n.data(Qt.ItemDataRole.DisplayRole)) for n in legend.model().layerLegendNodes(node)]
+    classes = [c["name"] for c in classes_from_raster(layer)]
+    assert len(everything) > len(shown) and shown == classes
