@@ -140,11 +140,16 @@ def run() -> dict[str, Any]:
 
 
 if __name__ == "__main__":
-    # `python -m bench.bench_perf bf16|model` re-measures only that part and merges it into results.json
+    # `python -m bench.bench_perf bf16|model|classify` re-measures only that part and merges it into results.json
     path = REPO / "bench" / "results.json"
     results = json.loads(path.read_text()) if path.exists() else {}
     if sys.argv[1:] == ["bf16"]:
         results.setdefault("perf", {})["bf16_accuracy"] = bf16_accuracy()
+    elif sys.argv[1:] == ["classify"]:  # only classify end to end and the scaling table
+        sizes = [float(x) for x in os.environ.get("OMNISAT_BENCH_SIZES_KM", "1,2,4").split(",")]
+        mods = os.environ.get("OMNISAT_BENCH_SCALING_MODALITIES", "aerial,s1,s2").split(",")
+        results.setdefault("perf", {})["classify"] = {**classify_scaling(sizes, mods),
+                                                      "when": time.strftime("%Y-%m-%dT%H:%M:%S")}
     elif sys.argv[1:] == ["model"]:  # only the model matrix (fresh processes, interleaved rounds)
         model = model_figures(ROUNDS)
         results.setdefault("perf", {}).update(model=model, summary=summary(model), rounds=ROUNDS,

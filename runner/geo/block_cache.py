@@ -59,7 +59,7 @@ def available_ram() -> int:
         return 4 * 2**30
 
 
-def ensure_block_cache(need: int, headroom: float = 1.5) -> dict[str, Any]:
+def ensure_block_cache(need: int, headroom: float = 1.25) -> dict[str, Any]:
     """Raise GDAL's cache to `need` × `headroom` within the budget (never lower it); say what was done.
 
     The headroom covers what the estimate leaves out (the warper's source padding, mask layers' blocks)."""
