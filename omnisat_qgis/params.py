@@ -22,9 +22,12 @@ class Imagery:
     extent_crs: str | None = None  # authid or WKT
     patch_size: float = 10.0
     device: str = "auto"
+    amp: str = "auto"  # auto | bf16 | off: mixed precision
 
     def spec(self) -> dict[str, Any]:
         out: dict[str, Any] = {"patch_size": self.patch_size, "device": self.device}
+        if self.amp != "auto":  # only when chosen: an older runner knows no `amp` field
+            out["amp"] = self.amp
         if self.aerial:
             out["aerial"] = self.aerial
         for key in ("s1", "s2"):

@@ -8,6 +8,7 @@ from qgis.core import (
     QgsProcessing,
     QgsProcessingAlgorithm,
     QgsProcessingException,
+    QgsProcessingParameterDefinition,
     QgsProcessingParameterEnum,
     QgsProcessingParameterExtent,
     QgsProcessingParameterMultipleLayers,
@@ -23,6 +24,9 @@ from omnisat_qgis.runner_manager import manager
 from omnisat_qgis.tasks import follow_job
 
 DEVICES = ["auto", "cpu", "cuda"]
+# bf16 is ~1.7x faster on GPUs and on CPUs with AVX512-BF16 or AMX, with the same accuracy (docs/performance.md)
+PRECISIONS = ["auto (bf16 on a GPU, fp32 on a CPU)", "bf16 (fast on GPUs and CPUs with AVX512-BF16/AMX)", "fp32"]
+AMP = ["auto", "bf16", "off"]
 
 
 def tr(text: str) -> str:
@@ -53,12 +57,16 @@ class OmniSatAlgorithm(QgsProcessingAlgorithm):
         self.addParameter(QgsProcessingParameterNumber("PATCH_SIZE", tr("Patch size (m)"),
                                                        QgsProcessingParameterNumber.Type.Double, 10.0, minValue=1))
         self.addParameter(QgsProcessingParameterEnum("DEVICE", tr("Device"), DEVICES, defaultValue=0))
+        precision = QgsProcessingParameterEnum("PRECISION", tr("Precision"), PRECISIONS, defaultValue=0)
+        precision.setFlags(precision.flags() | QgsProcessingParameterDefinition.Flag.FlagAdvanced)
+        self.addParameter(precision)
 
     def imagery(self, parameters: dict, context) -> Imagery:
         aerial = self.parameterAsRasterLayer(parameters, "AERIAL", context)
         out = Imagery(aerial=aerial.source() if aerial else None,
                       patch_size=self.parameterAsDouble(parameters, "PATCH_SIZE", context),
-                      device=DEVICES[self.parameterAsEnum(parameters, "DEVICE", context)])
+                      device=DEVICES[self.parameterAsEnum(parameters, "DEVICE", context)],
+                      amp=AMP[self.parameterAsEnum(parameters, "PRECISION", context)])
         for key in ("S1", "S2"):
             series = []
             for layer in self.parameterAsLayerList(parameters, key, context):

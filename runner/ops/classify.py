@@ -70,7 +70,8 @@ def run_classify(spec: ClassifySpec, ctx: JobContext) -> dict[str, Any]:
     result = {"class_map": str(written["class_map"]), "confidence": str(written.get("confidence", "")),
               "qml": str(written.get("qml", "")), "model": spec.model, "modalities": list(scene.modalities),
               "classes": card["classes"], "areas": written.get("areas", []), "timings": timer.seconds(),
-              "device": str(predictor.device), "batch_size": predictor.batch_size}
+              "device": str(predictor.device), "batch_size": predictor.batch_size,
+              "precision": "fp32" if predictor.dtype is None else "bf16"}
     ctx.event("result", f"class map written to {result['class_map']}")
     return result
 

@@ -34,6 +34,30 @@ def test_classify_extent_writes_a_styled_map(trained_models, plugin_scene, tmp_p
     assert {c.label for c in layer.renderer().classes()} == labels
 
 
+def test_bf16_precision_reaches_the_runner_and_gives_the_same_map(trained_models, plugin_scene, tmp_path) -> None:
+    import processing
+    from osgeo import gdal
+    from qgis.core import QgsProcessingFeedback
+
+    class Log(QgsProcessingFeedback):
+        def __init__(self) -> None:
+            super().__init__()
+            self.lines: list[str] = []
+
+        def pushInfo(self, info: str) -> None:  # noqa: N802 - Qt naming
+            self.lines.append(info)
+
+    maps = {}
+    for precision, name in ((1, "bf16"), (2, "fp32")):
+        log = Log()
+        out = tmp_path / f"{name}.tif"
+        processing.run("omnisat:classify_extent", {**layer_params(plugin_scene), "MODEL": "plugin-clf",
+                                                   "PRECISION": precision, "OUTPUT": str(out)}, feedback=log)
+        assert any(line.startswith(f"{name} on cpu") for line in log.lines), log.lines
+        maps[name] = gdal.Open(str(out)).ReadAsArray()
+    assert (maps["bf16"] == maps["fp32"]).mean() > 0.95
+
+
 def test_classify_with_unknown_model_names_it(trained_models, plugin_scene, tmp_path) -> None:
     import processing
 
