@@ -7,6 +7,7 @@ in the same run. `run() -> dict`; `python -m bench.bench_model` also writes benc
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import time
@@ -82,6 +83,19 @@ def best_time(fn, repeats: int) -> float:
     return min(times)
 
 
+def pretrain_step(model: torch.nn.Module, data: dict[str, Any], amp: Any = None):
+    """One AdamW pretraining step on `data` as a closure (under `amp`, an autocast context, when given)."""
+    opt = torch.optim.AdamW(model.parameters(), lr=1e-4)
+
+    def step() -> None:
+        with amp if amp is not None else contextlib.nullcontext():
+            loss = model(data)["loss"]
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+    return step
+
+
 def bench_subset(name: str, modalities: list[str], peak: float) -> dict[str, Any]:
     torch.manual_seed(0)
     cfg = OmniSatConfig.for_size("base", {m: BANDS[m] for m in modalities}, tile_patches=P, aerial_px=K_AERIAL)
@@ -106,13 +120,7 @@ def bench_subset(name: str, modalities: list[str], peak: float) -> dict[str, Any
     t_ft = best_time(ft_step, REPEATS)
 
     pre = OmniSatPretrainer(cfg).to(DEVICE).train()
-    popt = torch.optim.AdamW(pre.parameters(), lr=1e-4)
-
-    def pre_step() -> None:
-        loss = pre(train)["loss"]
-        popt.zero_grad(set_to_none=True)
-        loss.backward()
-        popt.step()
+    pre_step = pretrain_step(pre, train)
     flops_pre = count_flops(pre_step)
     t_pre = best_time(pre_step, REPEATS)
     fwd_gflops = flops_tile * tiles_s / 1e9

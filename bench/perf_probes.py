@@ -17,7 +17,17 @@ from typing import Any
 
 import torch
 
-from bench.bench_model import BANDS, CLASSES, K_AERIAL, SUBSETS, P, count_flops, matmul_peak, synthetic_batch
+from bench.bench_model import (
+    BANDS,
+    CLASSES,
+    K_AERIAL,
+    SUBSETS,
+    P,
+    count_flops,
+    matmul_peak,
+    pretrain_step,
+    synthetic_batch,
+)
 from runner.allocator import current_allocator
 from runner.model import OmniSatClassifier, OmniSatConfig, OmniSatPretrainer, to_tensors
 from runner.model.fuse import fold_batchnorms
@@ -78,15 +88,7 @@ def probe_model(subset: str, mode: str, precision: str, batch: int, repeats: int
                     model(data)
             seconds = _median_time(step, repeats, warmup=2)
     else:
-        model = OmniSatPretrainer(cfg).train()
-        opt = torch.optim.AdamW(model.parameters(), lr=1e-4)
-
-        def step() -> None:
-            with amp:
-                loss = model(data)["loss"]
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
+        step = pretrain_step(OmniSatPretrainer(cfg).train(), data, amp)
         flops = count_flops(step)
         seconds = _median_time(step, repeats)
     peak_after = matmul_peak()

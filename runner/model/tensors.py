@@ -33,7 +33,11 @@ def to_tensors(batch: dict[str, Any], device: torch.device | str = "cpu") -> dic
 
 
 def batch_size_of(batch: dict[str, Any]) -> int:
-    for key in ("aerial", "s2", "s1", "labels"):
+    """Tiles in a batch (numpy or tensors): the length of its imagery, labels, tile list or first array."""
+    for key in ("aerial", "s2", "s1", "labels", "tiles"):
         if key in batch:
-            return int(batch[key].shape[0])
-    raise ValueError("batch holds none of aerial, s1, s2, labels")
+            return int(len(batch[key]))
+    for value in batch.values():
+        if isinstance(value, (np.ndarray, Tensor)) and value.ndim > 0:
+            return int(len(value))
+    raise ValueError("batch holds no per-tile array")

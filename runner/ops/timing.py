@@ -32,15 +32,13 @@ class StageTimer:
 
     def iterate(self, name: str, items: Iterable[T]) -> Iterator[T]:
         """Yield from `items`, counting the time spent waiting for each next item as stage `name`."""
-        it = iter(items)
+        it, end = iter(items), object()
         while True:
             t0 = time.perf_counter()
-            try:
-                item = next(it)
-            except StopIteration:
-                self.add(name, time.perf_counter() - t0)
-                return
+            item = next(it, end)
             self.add(name, time.perf_counter() - t0)
+            if item is end:
+                return
             yield item
 
     def seconds(self) -> dict[str, float]:

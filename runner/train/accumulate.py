@@ -15,7 +15,8 @@ from typing import Any
 import torch
 
 from runner.errors import ResourceError
-from runner.train.batching import batch_length, is_out_of_memory, slice_batch
+from runner.model.tensors import batch_size_of
+from runner.train.batching import halve_after_oom, is_out_of_memory, slice_batch
 from runner.train.device import autocast
 
 StepFn = Callable[[torch.nn.Module, dict[str, torch.Tensor]], tuple[torch.Tensor, dict[str, float]]]
@@ -25,30 +26,30 @@ class ChunkedStep:
     """Forward and backward of one batch, in chunks of at most `chunk` samples once memory ran out."""
 
     def __init__(self, device: torch.device, dtype: torch.dtype | None, stage: str,
-                 on_shrink: Callable[[int, int], None] | None = None) -> None:
+                 on_shrink: Callable[[int, int], None] | None = None, can_shrink: bool = True) -> None:
         self.device, self.dtype, self.stage = device, dtype, stage
         self.chunk: int | None = None  # None: the whole batch at once
         self.on_shrink = on_shrink
+        # Under DDP every rank must make the same backward passes: no shrinking, a clear error instead.
+        self.can_shrink = can_shrink
 
     def __call__(self, model: torch.nn.Module, step_fn: StepFn, batch: dict[str, Any],
                  where: str) -> tuple[torch.Tensor, dict[str, float]]:
         """Gradients accumulated in the model's .grad (zeroed here first); returns the batch loss and logs."""
-        n = batch_length(batch)
+        n = batch_size_of(batch)
         while True:
             size = min(self.chunk or n, n)
             model.zero_grad(set_to_none=True)
             try:
                 return self._run(model, step_fn, batch, n, size, where)
             except Exception as err:  # noqa: BLE001 - only out-of-memory is handled, the rest re-raised
-                if not is_out_of_memory(err):
-                    raise
                 model.zero_grad(set_to_none=True)
-                if self.device.type == "cuda":
-                    torch.cuda.empty_cache()
-                if size <= 1:
-                    raise ResourceError(f"{self.stage}: out of memory on {self.device} with one tile per step "
-                                        f"({where}); use a smaller tile or aerial resolution") from err
-                self.chunk = (size + 1) // 2
+                if not self.can_shrink and is_out_of_memory(err):
+                    raise ResourceError(f"{self.stage}: out of memory on {self.device} with {n} tiles per step "
+                                        "on each rank; lower --batch-size") from err
+                self.chunk = halve_after_oom(err, size, self.device, f"{self.stage}: out of memory on {self.device} "
+                                             f"with one tile per step ({where}); use a smaller tile or aerial "
+                                             "resolution")
                 if self.on_shrink is not None:
                     self.on_shrink(size, self.chunk)
 

@@ -17,6 +17,7 @@ import torch
 
 from runner.errors import ResourceError
 from runner.model import OmniSatConfig
+from runner.model.tensors import batch_size_of
 
 T = TypeVar("T")
 MAX_AUTO_BATCH = 256
@@ -79,6 +80,19 @@ def is_out_of_memory(err: BaseException) -> bool:
                                               or "can't allocate memory" in str(err).lower())
 
 
+def halve_after_oom(err: Exception, size: int, device: torch.device, single_tile_message: str) -> int:
+    """The chunk size to retry with after `err`: half of `size` (rounded up) if `err` is out-of-memory.
+
+    Anything else is re-raised; running out with a single tile is a ResourceError with `single_tile_message`."""
+    if not is_out_of_memory(err):
+        raise err
+    if device.type == "cuda":
+        torch.cuda.empty_cache()
+    if size <= 1:
+        raise ResourceError(single_tile_message) from err
+    return (size + 1) // 2
+
+
 class AdaptiveBatches:
     """Run a function over a batch in chunks of at most `size` tiles, halving `size` on out-of-memory.
 
@@ -92,7 +106,7 @@ class AdaptiveBatches:
         self.shrinks = 0
 
     def run(self, batch: dict[str, Any], fn: Callable[[dict[str, Any]], np.ndarray]) -> np.ndarray:
-        n = batch_length(batch)
+        n = batch_size_of(batch)
         outs: list[np.ndarray] = []
         start = 0
         while start < n:
@@ -100,13 +114,9 @@ class AdaptiveBatches:
             try:
                 outs.append(fn(slice_batch(batch, start, stop) if (start, stop) != (0, n) else batch))
             except Exception as err:  # noqa: BLE001 - only out-of-memory is handled, the rest re-raised
-                if not is_out_of_memory(err):
-                    raise
-                if self.device.type == "cuda":
-                    torch.cuda.empty_cache()
-                if stop - start <= 1:
-                    raise ResourceError(f"out of memory on {self.device} with a batch of one tile: {err}") from err
-                old, self.size = self.size, max(1, (stop - start + 1) // 2)
+                old = self.size
+                self.size = halve_after_oom(err, stop - start, self.device,
+                                            f"out of memory on {self.device} with a batch of one tile: {err}")
                 self.shrinks += 1
                 if self.on_shrink is not None:
                     self.on_shrink(old, self.size)
@@ -115,21 +125,9 @@ class AdaptiveBatches:
         return outs[0] if len(outs) == 1 else np.concatenate(outs, axis=0)
 
 
-def batch_length(batch: dict[str, Any]) -> int:
-    for key in ("aerial", "s2", "s1", "labels"):
-        if key in batch:
-            return int(len(batch[key]))
-    if "tiles" in batch:
-        return len(batch["tiles"])
-    for value in batch.values():
-        if isinstance(value, (np.ndarray, torch.Tensor)) and value.ndim > 0:
-            return int(len(value))
-    raise ValueError("batch holds no per-tile array")
-
-
 def slice_batch(batch: dict[str, Any], start: int, stop: int) -> dict[str, Any]:
     """Tiles start:stop of a batch: every per-tile entry (arrays, tensors, lists) cut along its first axis."""
-    n = batch_length(batch)
+    n = batch_size_of(batch)
     out: dict[str, Any] = {}
     for key, value in batch.items():
         if isinstance(value, (np.ndarray, torch.Tensor, list, tuple)) and len(value) == n:

@@ -24,11 +24,10 @@ import torch
 
 from runner import dist
 from runner.dist import train as dist_train
-from runner.errors import InputError, ResourceError
+from runner.errors import InputError
 from runner.jobs.context import JobContext
 from runner.model.tensors import to_tensors
 from runner.train.accumulate import ChunkedStep
-from runner.train.batching import is_out_of_memory
 from runner.train.checkpoint import load_checkpoint, save_checkpoint, set_rng_state
 from runner.train.device import amp_dtype, autocast
 from runner.train.options import TrainOptions, TrainResult
@@ -76,9 +75,9 @@ def fit(model: torch.nn.Module, *, stage: str, size: str, step_fn: StepFn, evalu
     net = dist_train.wrap(model, device)  # DDP under torchrun, `model` itself in a single process
     # Out of memory mid-run: redo the step in halves (accumulate.py). Not under DDP, where every rank must make
     # the same backward passes: there an out-of-memory error ends the run with the batch size to lower.
-    chunked = ChunkedStep(device, dtype, stage, on_shrink=lambda old, new: ctx.event(
+    step = ChunkedStep(device, dtype, stage, can_shrink=net is model, on_shrink=lambda old, new: ctx.event(
         "memory", f"{stage}: out of memory on {device} with {old} tiles per step; continuing in chunks of {new} "
-        "with accumulated gradients", old=old, new=new)) if net is model else None
+        "with accumulated gradients", old=old, new=new))
 
     for epoch in range(state["epoch"], opts.epochs):
         if state["stale"] >= opts.patience:
@@ -100,22 +99,8 @@ def fit(model: torch.nn.Module, *, stage: str, size: str, step_fn: StepFn, evalu
             for g in optimizer.param_groups:
                 g["lr"] = lr
             tensors = to_tensors(batch, device)
-            if chunked is not None:  # forward + backward, in accumulated chunks once memory ran out
-                loss, logs = chunked(net, step_fn, tensors, f"epoch {epoch + 1} step {i + 1}")
-            else:
-                try:
-                    with autocast(device, dtype):
-                        loss, logs = step_fn(net, tensors)
-                    if not torch.isfinite(loss):
-                        raise FloatingPointError(f"{stage}: loss became {float(loss)} at epoch {epoch + 1} step "
-                                                 f"{i + 1}; lower the learning rate")
-                    optimizer.zero_grad(set_to_none=True)
-                    loss.backward()
-                except RuntimeError as err:
-                    if not is_out_of_memory(err):
-                        raise
-                    raise ResourceError(f"{stage}: out of memory on {device} with {opts.batch_size} tiles per step "
-                                        "on each rank; lower --batch-size") from err
+            # forward + backward, in accumulated chunks once memory ran out (single process)
+            loss, logs = step(net, step_fn, tensors, f"epoch {epoch + 1} step {i + 1}")
             if opts.grad_clip:
                 torch.nn.utils.clip_grad_norm_(model.parameters(), opts.grad_clip)
             optimizer.step()
