@@ -18,6 +18,7 @@ import statistics
 import subprocess
 import sys
 import time
+from importlib.metadata import version as package_version
 from pathlib import Path
 from typing import Any
 
@@ -80,6 +81,8 @@ def model_figures(rounds: int) -> dict[str, Any]:
     for k, runs in samples.items():
         out[k] = {"seconds": med(runs, "seconds"), "tiles_per_s": med(runs, "tiles_per_s"),
                   "gflop": round(runs[0]["gflop"], 2), "fraction_of_peak": med(runs, "fraction_of_peak"),
+                  "executed_gflop": round(runs[0]["executed_gflop"], 2),
+                  "executed_fraction_of_peak": med(runs, "executed_fraction_of_peak"),
                   "matmul_peak_gflop_s": med(runs, "matmul_peak"),
                   "conv3x3_gflop_s": med(runs, "conv_peak"), "fraction_of_conv": med(runs, "fraction_of_conv_peak"),
                   "batch": runs[0]["batch"],
@@ -102,6 +105,8 @@ def summary(model: dict[str, Any]) -> dict[str, Any]:
             bf16 = model[f"forward/{subset}/bf16/{alloc}"]
             s[f"{subset}/{alloc}"] = {
                 "fp32_fraction_of_peak": fp32["fraction_of_peak"],
+                "fp32_executed_fraction_of_peak": fp32["executed_fraction_of_peak"],
+                "fp32_tiles_per_s": fp32["tiles_per_s"],
                 "bf16_speedup": round(fp32["seconds"] / bf16["seconds"], 3),
                 "fp32_s_per_km2": round(1 / TILE_KM2 / fp32["tiles_per_s"], 2),
                 "bf16_s_per_km2": round(1 / TILE_KM2 / bf16["tiles_per_s"], 2),
@@ -126,10 +131,28 @@ def bf16_accuracy(seeds: tuple[int, ...] = (0, 1)) -> dict[str, Any]:
     return out
 
 
+def machine() -> dict[str, Any]:
+    """Which CPU the figures come from: fractions of the matmul peak depend on its balance of FMA units, memory
+    bandwidth and bf16 support (an AVX-512 Zen 4 and a Sapphire Rapids with AMX give very different ones)."""
+    info: dict[str, Any] = {"cores": os.cpu_count(), "torch": package_version("torch")}
+    try:
+        text = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return info
+    for line in text.splitlines():
+        if line.startswith("model name") and "cpu" not in info:
+            info["cpu"] = line.split(":", 1)[1].strip()
+        if line.startswith("flags"):
+            flags = set(line.split(":", 1)[1].split())
+            info["flags"] = sorted(flags & {"avx2", "avx512f", "avx512_bf16", "amx_bf16", "amx_tile"})
+            break
+    return info
+
+
 def run() -> dict[str, Any]:
     t0 = time.time()
     model = model_figures(ROUNDS)
-    result: dict[str, Any] = {"rounds": ROUNDS, "model": model, "summary": summary(model)}
+    result: dict[str, Any] = {"machine": machine(), "rounds": ROUNDS, "model": model, "summary": summary(model)}
     print(json.dumps(result["summary"], indent=1), flush=True)
     result["bf16_accuracy"] = bf16_accuracy()
     sizes = [float(x) for x in os.environ.get("OMNISAT_BENCH_SIZES_KM", "1,2,4").split(",")]
@@ -152,7 +175,7 @@ if __name__ == "__main__":
                                                       "when": time.strftime("%Y-%m-%dT%H:%M:%S")}
     elif sys.argv[1:] == ["model"]:  # only the model matrix (fresh processes, interleaved rounds)
         model = model_figures(ROUNDS)
-        results.setdefault("perf", {}).update(model=model, summary=summary(model), rounds=ROUNDS,
+        results.setdefault("perf", {}).update(model=model, summary=summary(model), rounds=ROUNDS, machine=machine(),
                                               model_when=time.strftime("%Y-%m-%dT%H:%M:%S"))
     else:
         results["perf"] = {**run(), "when": time.strftime("%Y-%m-%dT%H:%M:%S")}

@@ -14,6 +14,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from runner.model.ltae_inference import dense_eval
+
 
 def sinusoid(positions: Tensor, width: int, period: float) -> Tensor:
     """Transformer sinusoid of `width` channels at (float) positions: sin on even, cos on odd channels."""
@@ -63,7 +65,7 @@ class LTAE(nn.Module):
         self.out_mlp = mlp([dim] + list(out_mlp) + [dim], 0.0)
         self.out_drop = nn.Dropout(dropout)
         self.out_norm = nn.GroupNorm(heads, dim)
-        self.dense_inference = True  # eval: embed all rows then mask (see _embed_dense); False = training's path
+        self.dense_inference = True  # eval: ltae_inference.dense_eval; False = the training path (_forward_masked)
 
     def forward(self, x: Tensor, dates: Tensor, mask: Tensor) -> tuple[Tensor, Tensor, Tensor]:
         """x (B, T, C, P·n, P·n); dates (B, T) positions for the encoding; mask (B, T, P, P) full validity."""
@@ -78,16 +80,29 @@ class LTAE(nn.Module):
         has_token = valid.any(dim=1)
 
         if not self.training and self.dense_inference:
-            h = self._embed_dense(seq, dates, valid, b, p, t)
+            pe = sinusoid(dates, self.dim // self.heads, self.period).repeat(1, 1, self.heads)  # (B, T, D)
+            out, attn = dense_eval(self, seq, pe, valid, has_token, b, p)
+            tokens = torch.where(has_token[:, None], token_group_norm(self.out_mlp(out), self.out_norm), 0.0)
         else:
-            h = seq.new_zeros(b * p * p, t, self.dim)
-            if bool(has_token.any()):
-                obs = _bn_safe(self.in_mlp, seq[valid])
-                if self.in_norm is not None:
-                    obs = token_group_norm(obs, self.in_norm)
-                pos = dates.reshape(b, 1, t).expand(b, p * p, t).reshape(b * p * p, t)[valid]
-                pe = sinusoid(pos, self.dim // self.heads, self.period).repeat(1, self.heads)
-                h[valid] = (obs + pe).to(h.dtype)
+            tokens, attn = self._forward_masked(seq, dates, valid, has_token, b, p, t)
+
+        # per-date attention: mean over heads, then over the tile's patches that have a token
+        per_patch = attn.mean(dim=1).reshape(b, p * p, t)
+        weight = has_token.reshape(b, p * p, 1).to(per_patch.dtype)
+        date_attn = (per_patch * weight).sum(1) / weight.sum(1).clamp_min(1.0)
+        return tokens.reshape(b, p * p, self.dim), has_token.reshape(b, p * p), date_attn
+
+    def _forward_masked(self, seq: Tensor, dates: Tensor, valid: Tensor, has_token: Tensor, b: int, p: int,
+                        t: int) -> tuple[Tensor, Tensor]:
+        """The training path (also the reference for eval): only valid observations and tokens go through the MLPs."""
+        h = seq.new_zeros(b * p * p, t, self.dim)
+        if bool(has_token.any()):
+            obs = _bn_safe(self.in_mlp, seq[valid])
+            if self.in_norm is not None:
+                obs = token_group_norm(obs, self.in_norm)
+            pos = dates.reshape(b, 1, t).expand(b, p * p, t).reshape(b * p * p, t)[valid]
+            pe = sinusoid(pos, self.dim // self.heads, self.period).repeat(1, self.heads)
+            h[valid] = (obs + pe).to(h.dtype)
 
         keys = self.key(h).reshape(b * p * p, t, self.heads, self.dk)
         logits = torch.einsum("nthd,hd->nht", keys, self.query) / math.sqrt(self.dk)
@@ -97,32 +112,11 @@ class LTAE(nn.Module):
         values = h.reshape(b * p * p, t, self.heads, self.dim // self.heads)
         out = torch.einsum("nht,nthc->nhc", self.attn_drop(attn), values).reshape(b * p * p, self.dim)
 
-        if not self.training and self.dense_inference:
-            tokens = torch.where(has_token[:, None], token_group_norm(self.out_mlp(out), self.out_norm), 0.0)
-        else:
-            tokens = out.new_zeros(b * p * p, self.dim)
-            if bool(has_token.any()):
-                tokens[has_token] = token_group_norm(self.out_drop(_bn_safe(self.out_mlp, out[has_token])),
-                                                     self.out_norm).to(tokens.dtype)
-
-        # per-date attention: mean over heads, then over the tile's patches that have a token
-        per_patch = attn.mean(dim=1).reshape(b, p * p, t)
-        weight = has_token.reshape(b, p * p, 1).to(per_patch.dtype)
-        date_attn = (per_patch * weight).sum(1) / weight.sum(1).clamp_min(1.0)
-        return tokens.reshape(b, p * p, self.dim), has_token.reshape(b, p * p), date_attn
-
-    def _embed_dense(self, seq: Tensor, dates: Tensor, valid: Tensor, b: int, p: int, t: int) -> Tensor:
-        """Eval-mode embedding of every (patch, date) row, invalid rows zeroed afterwards.
-
-        Same result as embedding only the valid rows (BatchNorm uses its running statistics in eval mode, so rows
-        do not influence each other), without the gather and scatter copies that cost more than the few extra
-        rows of MLP on a CPU."""
-        obs = self.in_mlp(seq.reshape(b * p * p * t, -1))
-        if self.in_norm is not None:
-            obs = token_group_norm(obs, self.in_norm)
-        pe = sinusoid(dates, self.dim // self.heads, self.period).repeat(1, 1, self.heads)  # (B, T, D)
-        h = obs.reshape(b, p * p, t, self.dim) + pe.unsqueeze(1).to(obs.dtype)
-        return torch.where(valid.reshape(b, p * p, t, 1), h, 0.0).reshape(b * p * p, t, self.dim)
+        tokens = out.new_zeros(b * p * p, self.dim)
+        if bool(has_token.any()):
+            tokens[has_token] = token_group_norm(self.out_drop(_bn_safe(self.out_mlp, out[has_token])),
+                                                 self.out_norm).to(tokens.dtype)
+        return tokens, attn
 
 
 def ts_validity(batch: dict[str, Tensor], modality: str) -> Tensor:

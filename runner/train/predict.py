@@ -15,7 +15,7 @@ import torch
 
 from runner.errors import InputError
 from runner.model import OmniSatClassifier, OmniSatConfig, to_tensors
-from runner.model.fuse import fold_batchnorms
+from runner.model.fuse import prepare_for_inference
 from runner.train.batching import AdaptiveBatches, free_memory, inference_bytes_per_tile, pick_batch_size
 from runner.train.device import amp_dtype, autocast, choose_device
 
@@ -35,7 +35,8 @@ class Predictor:
         self.model = OmniSatClassifier(cfg, self.classes)
         self.model.load_state_dict(state_dict)
         self.model.to(self.device).eval()
-        fold_batchnorms(self.model)  # same outputs, less memory traffic (see runner/model/fuse.py)
+        # same outputs, less memory traffic (see runner/model/fuse.py); torch.compile fuses activations itself
+        prepare_for_inference(self.model, fuse_activations=not compile)
         self._forward = torch.compile(self.model, dynamic=True) if compile else self.model
         per_tile = inference_bytes_per_tile(cfg, dates)
         size = pick_batch_size(batch_size, per_tile, free_memory(self.device), device=self.device.type)

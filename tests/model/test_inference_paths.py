@@ -1,4 +1,5 @@
-"""The inference fast paths give the training path's answers: dense LTAE embedding, BatchNorms folded."""
+"""The inference fast paths give the training path's answers: the rewritten eval LTAE, BatchNorms folded,
+Linear → ReLU fused."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import pytest
 import torch
 
 from runner.model import OmniSatClassifier, OmniSatConfig, to_tensors
-from runner.model.fuse import fold_batchnorms
+from runner.model.fuse import LinearReLU, fold_batchnorms, fuse_linear_relu, prepare_for_inference
 from runner.model.ltae import LTAE
 from tests.model.conftest import CLASSES, make_batch
 
@@ -50,6 +51,16 @@ def test_dense_ltae_equals_the_masked_path(trained_ish, modalities) -> None:
     torch.testing.assert_close(dense, masked, atol=1e-5, rtol=1e-4)
 
 
+def test_dense_ltae_ignores_nan_in_padded_observations(trained_ish) -> None:
+    """Nodata that reaches the model as NaN at masked dates must not leak through the dense path."""
+    model, batch = trained_ish
+    clean = _logits(model, batch)
+    b = {k: v.clone() for k, v in batch.items()}
+    b["s2"] = torch.where(b["s2_mask"][:, :, None], b["s2"], float("nan"))
+    assert torch.isnan(b["s2"]).any()
+    torch.testing.assert_close(_logits(model, b), clean)
+
+
 def test_a_patch_without_valid_dates_still_gets_no_token(trained_ish) -> None:
     model, batch = trained_ish
     enc = model.encoder.encoders["s2"]
@@ -76,3 +87,36 @@ def test_folding_refuses_a_model_in_training_mode() -> None:
     model = OmniSatClassifier(OmniSatConfig.for_size("tiny", aerial_px=4), CLASSES).train()
     with pytest.raises(ValueError, match="eval-mode"):
         fold_batchnorms(model)
+
+
+def test_prepared_model_keeps_outputs_and_fuses_every_ltae_mlp_relu(trained_ish) -> None:
+    import copy
+
+    model, batch = trained_ish
+    prepared = prepare_for_inference(copy.deepcopy(model))
+    fused = [m for m in prepared.modules() if isinstance(m, LinearReLU)]
+    # tiny: in-MLP 3 layers + out-MLP 3 layers per LTAE, 2 LTAEs; the combiner's MLPs use GELU
+    assert len(fused) == 12
+    assert not any(isinstance(m, torch.nn.ReLU) for enc in prepared.encoder.encoders.values()
+                   for m in enc.modules())
+    torch.testing.assert_close(_logits(prepared, batch), _logits(model, batch), atol=1e-4, rtol=1e-4)
+
+
+def test_fused_linear_relu_matches_and_falls_back_under_autocast() -> None:
+    torch.manual_seed(0)
+    linear = torch.nn.Linear(32, 64)
+    fused = LinearReLU(linear)
+    x = torch.randn(100, 32)
+    with torch.inference_mode():
+        expected = torch.relu(linear(x))
+        torch.testing.assert_close(fused(x), expected)
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            low = fused(x)
+    assert low.dtype == torch.bfloat16 and (low >= 0).all()
+    torch.testing.assert_close(low.float(), expected, atol=0.1, rtol=0.05)
+
+
+def test_fusing_refuses_a_model_in_training_mode() -> None:
+    model = OmniSatClassifier(OmniSatConfig.for_size("tiny", aerial_px=4), CLASSES).train()
+    with pytest.raises(ValueError, match="eval-mode"):
+        fuse_linear_relu(model)
