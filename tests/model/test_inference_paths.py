@@ -8,7 +8,13 @@ import pytest
 import torch
 
 from runner.model import OmniSatClassifier, OmniSatConfig, to_tensors
-from runner.model.fuse import LinearReLU, fold_batchnorms, fuse_linear_relu, prepare_for_inference
+from runner.model.fuse import (
+    ConvGELU,
+    LinearReLU,
+    fold_batchnorms,
+    fuse_activation_pairs,
+    prepare_for_inference,
+)
 from runner.model.ltae import LTAE
 from tests.model.conftest import CLASSES, make_batch
 
@@ -95,8 +101,9 @@ def test_prepared_model_keeps_outputs_and_fuses_every_ltae_mlp_relu(trained_ish)
     model, batch = trained_ish
     prepared = prepare_for_inference(copy.deepcopy(model))
     fused = [m for m in prepared.modules() if isinstance(m, LinearReLU)]
-    # tiny: in-MLP 3 layers + out-MLP 3 layers per LTAE, 2 LTAEs; the combiner's MLPs use GELU
+    # tiny: in-MLP 3 layers + out-MLP 3 layers per LTAE, 2 LTAEs; the combiner's MLPs have a Dropout in between
     assert len(fused) == 12
+    assert isinstance(prepared.encoder.encoders["aerial"].stem[0], ConvGELU)
     assert not any(isinstance(m, torch.nn.ReLU) for enc in prepared.encoder.encoders.values()
                    for m in enc.modules())
     torch.testing.assert_close(_logits(prepared, batch), _logits(model, batch), atol=1e-4, rtol=1e-4)
@@ -116,7 +123,15 @@ def test_fused_linear_relu_matches_and_falls_back_under_autocast() -> None:
     torch.testing.assert_close(low.float(), expected, atol=0.1, rtol=0.05)
 
 
+def test_fused_conv_gelu_matches_for_the_stems_geometry() -> None:
+    torch.manual_seed(0)
+    conv = torch.nn.Conv2d(4, 32, 3, stride=2, padding=1)
+    x = torch.randn(6, 4, 21, 21).contiguous(memory_format=torch.channels_last)
+    with torch.inference_mode():
+        torch.testing.assert_close(ConvGELU(conv)(x), torch.nn.functional.gelu(conv(x)), atol=1e-5, rtol=1e-4)
+
+
 def test_fusing_refuses_a_model_in_training_mode() -> None:
     model = OmniSatClassifier(OmniSatConfig.for_size("tiny", aerial_px=4), CLASSES).train()
     with pytest.raises(ValueError, match="eval-mode"):
-        fuse_linear_relu(model)
+        fuse_activation_pairs(model)
