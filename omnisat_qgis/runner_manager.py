@@ -166,6 +166,14 @@ def configure(**kwargs) -> RunnerManager:
     return _MANAGER
 
 
+def current_client() -> RunnerClient:
+    """A client from the manager current *when called*: what a queued task should hold, not `manager().client`.
+
+    Why: a bound method keeps the manager of the moment it was taken; if the settings replace that manager before
+    the task runs, the stale one would start a second runner that nothing ever stops."""
+    return manager().client()
+
+
 def shutdown() -> None:
     global _MANAGER
     if _MANAGER is not None:

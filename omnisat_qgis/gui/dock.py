@@ -45,7 +45,7 @@ from qgis.PyQt.QtWidgets import (
 from omnisat_qgis.client import RunnerError
 from omnisat_qgis.gui.series_table import SeriesTable
 from omnisat_qgis.params import ClassifyParams, FinetuneParams, Imagery, PretrainParams
-from omnisat_qgis.runner_manager import manager
+from omnisat_qgis.runner_manager import current_client, manager
 from omnisat_qgis.styling import style_class_map, style_confidence
 from omnisat_qgis.tasks import RunnerJobTask, log
 
@@ -320,7 +320,7 @@ class OmniSatDock(QDockWidget):
         except ValueError as err:
             self.error(f"{label}: check the inputs", str(err))
             return
-        self.task = RunnerJobTask(f"OmniSat: {label.lower()}", manager().client, kind, params.spec(),
+        self.task = RunnerJobTask(f"OmniSat: {label.lower()}", current_client, kind, params.spec(),
                                   lambda job, err: self._finished(job, err, done, label))
         self.task.progressChanged.connect(lambda p: self.progress.setValue(int(p)))
         self.cancel_button.setEnabled(True)

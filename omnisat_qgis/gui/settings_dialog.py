@@ -108,7 +108,7 @@ class SettingsDialog(QDialog):
                 self.status.setText(f"{head}\nselftest passed: tiny scene trained in {t['finetune_s']} s and "
                                     f"classified in {t['classify_s']} s")
 
-        self._selftest = RunnerJobTask("OmniSat: test runner", runner_manager.manager().client, "selftest", {},
+        self._selftest = RunnerJobTask("OmniSat: test runner", runner_manager.current_client, "selftest", {},
                                        done)
         QgsApplication.taskManager().addTask(self._selftest)
 

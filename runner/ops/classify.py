@@ -10,7 +10,7 @@ from runner.errors import InputError
 from runner.jobs.context import JobContext
 from runner.ops.common import open_scene_for
 from runner.ops.model_glue import config_from_card
-from runner.ops.timing import StageTimer
+from runner.ops.timing import StageTimer, peak_rss_mb
 from runner.specs import ClassifySpec
 
 
@@ -71,7 +71,7 @@ def run_classify(spec: ClassifySpec, ctx: JobContext) -> dict[str, Any]:
               "qml": str(written.get("qml", "")), "model": spec.model, "modalities": list(scene.modalities),
               "classes": card["classes"], "areas": written.get("areas", []), "timings": timer.seconds(),
               "device": str(predictor.device), "batch_size": predictor.batch_size,
-              "precision": "fp32" if predictor.dtype is None else "bf16"}
+              "precision": "fp32" if predictor.dtype is None else "bf16", "peak_rss_mb": peak_rss_mb()}
     ctx.event("result", f"class map written to {result['class_map']}")
     return result
 

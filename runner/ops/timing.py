@@ -54,3 +54,19 @@ class StageTimer:
         total = s["total"] or 1e-9
         parts = [f"{k} {v:.1f} s ({100 * v / total:.0f} %)" for k, v in s.items() if k not in ("total",)]
         return f"{s['total']:.1f} s: " + ", ".join(parts)
+
+
+def peak_rss_mb() -> float | None:
+    """This process's peak resident memory in MB since it started its current program (`VmHWM`), or None.
+
+    Why not `getrusage` / `wait4`: Linux carries `ru_maxrss` across `execve`, and a child started with vfork
+    (Python's default) inherits its parent's high-water mark, so a small job started from a big process reports
+    the big one. `VmHWM` belongs to the current address space only."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return round(int(line.split()[1]) / 1024, 1)
+    except OSError:
+        return None
+    return None

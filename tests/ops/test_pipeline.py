@@ -54,6 +54,10 @@ def test_classify_writes_a_styled_map_that_matches_the_labels(trained, scene: Pa
     assert t["read"] + t["model"] + t["write"] <= t["total"] + 1e-3
     assert any(kind == "timings" for kind, _, _ in ctx.events)
     assert result["batch_size"] == 8 and result["device"] == "cpu"   # not set by the user: sized by the runner
+    import resource
+
+    # the job's own peak memory: at least the model and torch, at most what this process ever held
+    assert 100 < result["peak_rss_mb"] <= resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 + 1
 
 
 def test_s2_only_inference_on_a_trimodal_model(trained, scene: Path, tmp_path: Path) -> None:

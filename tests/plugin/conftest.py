@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import sys
 import time
 from pathlib import Path
@@ -54,6 +56,23 @@ def runner_session(tmp_path_factory):
     manager.client()
     yield manager
     runner_manager.shutdown()
+    leftovers = runners_under(tmp_path_factory.getbasetemp())
+    for pid in leftovers:
+        os.kill(pid, signal.SIGKILL)
+    assert not leftovers, f"runner processes outlived the plugin tests (killed now): {leftovers}"
+
+
+def runners_under(root: Path) -> list[int]:
+    """Pids of `python -m runner serve` processes whose home lies under `root` (Linux /proc)."""
+    pids = []
+    for proc in Path("/proc").glob("[0-9]*"):
+        try:
+            args = (proc / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if b"serve" in args and b"runner" in args and any(a.startswith(str(root).encode()) for a in args):
+            pids.append(int(proc.name))
+    return pids
 
 
 @pytest.fixture(scope="session")
