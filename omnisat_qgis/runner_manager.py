@@ -2,12 +2,16 @@
 
 The runner lives in its own Python environment (it owns PyTorch); the plugin starts `<python> -m runner serve`
 with an environment cleaned of QGIS's Python and GDAL variables, waits for the state file the runner writes
-(`runner.json`, 0600: URL and token), and stops the process it started when QGIS unloads the plugin. A remote runner
-is reached by URL and token instead. One manager per QGIS session, shared by the dock and Processing.
+(`runner.json`, 0600: URL and token), and stops the process it started when QGIS unloads the plugin or its Python
+exits; the runner also stops by itself when this QGIS process ends (`--exit-with-pid`): `qgis_process` never
+unloads plugins nor runs Python's exit hooks, and a crashed QGIS runs nothing, so each left a runner behind. A
+runner started elsewhere (`python -m runner serve`) is used and left alone. A remote runner is reached by URL and
+token instead. One manager per QGIS session, shared by the dock and Processing.
 """
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
 import subprocess  # nosec B404: the runner is started with a fixed argument list, no shell
@@ -113,8 +117,10 @@ class RunnerManager:
         log = open(self.home / "plugin-started-runner.log", "ab")  # noqa: SIM115 - lives with the process
         kwargs = {"creationflags": 0x08000000} if sys.platform == "win32" else {}  # no console window
         self.proc = subprocess.Popen(  # nosec B603 - our runner's interpreter, fixed arguments
-            [self.python, "-m", "runner", "serve", "--home", str(self.home), "--port", "0"],
+            [self.python, "-m", "runner", "serve", "--home", str(self.home), "--port", "0",
+             "--exit-with-pid", str(os.getpid())],
             cwd=str(self.home), env=clean_env(repo_dir()), stdout=log, stderr=subprocess.STDOUT, **kwargs)
+        atexit.register(self.stop)  # idempotent; also covers a manager that `configure` has since replaced
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:

@@ -77,6 +77,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="read only uploaded files and write only under the home (remote runner)")
     s.add_argument("--token-file", type=Path,
                    help="a stable token (first line of a file readable only by you) instead of a new one per start")
+    s.add_argument("--exit-with-pid", type=int, metavar="PID",
+                   help="stop when process PID ends (the plugin passes its QGIS, so a crash leaves no runner)")
 
     p = sub.add_parser("pretrain", help="self-supervised pretraining on the imagery")
     _add_inputs(p)
@@ -228,7 +230,8 @@ def main(argv: list[str] | None = None) -> int:
             from runner.server import serve
 
             return serve(args.home or default_home(), args.host, args.port, args.allow_remote,
-                         path_access=not args.no_path_access, token=_read_token(args.token_file))
+                         path_access=not args.no_path_access, token=_read_token(args.token_file),
+                         exit_with_pid=args.exit_with_pid)
         if args.command in ("pretrain", "finetune", "classify"):
             return _run_job(args.command, args)
         if args.command == "models":

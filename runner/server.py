@@ -15,6 +15,9 @@ import secrets
 import signal
 import socket
 import sys
+import threading
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -62,8 +65,39 @@ def setup_logging(paths: RunnerPaths, verbose: bool = False) -> None:
     root.handlers[:] = [fh, sh]
 
 
+def watch_parent(pid: int, on_gone: Callable[[], None], interval_s: float = 2.0) -> threading.Thread | None:
+    """Call `on_gone` once the process `pid` has ended (a daemon thread polling every `interval_s`).
+
+    Why: the plugin starts the runner for its QGIS; if QGIS crashes, or `qgis_process` exits without unloading
+    plugins, nothing else would stop it and a 600 MB process would serve on a port for ever. The start time is
+    compared as well, so a recycled pid does not keep the runner alive. None (and no thread) if `pid` is gone."""
+    import psutil
+
+    try:
+        started = psutil.Process(pid).create_time()
+    except psutil.Error:
+        on_gone()
+        return None
+
+    def alive() -> bool:
+        try:
+            return psutil.Process(pid).create_time() == started
+        except psutil.Error:
+            return False
+
+    def loop() -> None:
+        while alive():
+            time.sleep(interval_s)
+        log.info("the process that started this runner (pid %d) has ended: stopping", pid)
+        on_gone()
+
+    thread = threading.Thread(target=loop, name="watch-parent", daemon=True)
+    thread.start()
+    return thread
+
+
 def serve(home: Path, host: str = "127.0.0.1", port: int = 0, allow_remote: bool = False,
-          path_access: bool = True, token: str | None = None) -> int:
+          path_access: bool = True, token: str | None = None, exit_with_pid: int | None = None) -> int:
     import uvicorn
 
     from runner.api.app import create_app
@@ -106,6 +140,8 @@ def serve(home: Path, host: str = "127.0.0.1", port: int = 0, allow_remote: bool
     config = uvicorn.Config(app, log_level="warning", access_log=False, timeout_graceful_shutdown=5)
     server = uvicorn.Server(config)
     signal.signal(signal.SIGTERM, lambda *_: setattr(server, "should_exit", True))
+    if exit_with_pid is not None:
+        watch_parent(exit_with_pid, lambda: setattr(server, "should_exit", True))
     try:
         server.run(sockets=[sock])
     finally:

@@ -56,23 +56,24 @@ def runner_session(tmp_path_factory):
     manager.client()
     yield manager
     runner_manager.shutdown()
+    manager.stop()  # tests that reconfigure replace the global manager; this one may have started another runner
     leftovers = runners_under(tmp_path_factory.getbasetemp())
     for pid in leftovers:
         os.kill(pid, signal.SIGKILL)
     assert not leftovers, f"runner processes outlived the plugin tests (killed now): {leftovers}"
 
 
-def runners_under(root: Path) -> list[int]:
-    """Pids of `python -m runner serve` processes whose home lies under `root` (Linux /proc)."""
-    pids = []
+def runners_under(root: Path) -> dict[int, str]:
+    """`python -m runner serve` processes whose home lies under `root` (Linux /proc): pid → command line."""
+    found = {}
     for proc in Path("/proc").glob("[0-9]*"):
         try:
             args = (proc / "cmdline").read_bytes().split(b"\0")
         except OSError:
             continue
         if b"serve" in args and b"runner" in args and any(a.startswith(str(root).encode()) for a in args):
-            pids.append(int(proc.name))
-    return pids
+            found[int(proc.name)] = b" ".join(args).decode(errors="replace")
+    return found
 
 
 @pytest.fixture(scope="session")

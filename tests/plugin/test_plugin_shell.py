@@ -41,13 +41,32 @@ def test_load_and_unload_leave_nothing_behind(qgis_app, qgis_iface, tmp_path) ->
     plugin.unload()
     assert registry.providerById("omnisat") is None
     assert plugin.dock is None and plugin.action is None
-    # the runner this plugin started is gone
+    assert not _alive(pid), "the runner process survived unload"
+
+
+def _alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
-        alive = os.path.exists(f"/proc/{pid}") and "zombie" not in open(f"/proc/{pid}/status").read().lower()
+        return os.path.exists(f"/proc/{pid}") and "zombie" not in open(f"/proc/{pid}/status").read().lower()
     except ProcessLookupError:
-        alive = False
-    assert not alive, "the runner process survived unload"
+        return False
+
+
+def test_a_runner_started_by_a_python_that_exits_is_stopped(tmp_path) -> None:
+    """`qgis_process` never unloads plugins: the runner its algorithm started must end with its Python."""
+    import subprocess
+
+    code = ("import sys; from pathlib import Path; from omnisat_qgis import runner_manager as rm; "
+            "m = rm.configure(python=sys.executable, home=Path(sys.argv[1])); m.client(); print(m.proc.pid)")
+    r = subprocess.run([sys.executable, "-c", code, str(tmp_path / "home")], cwd=Path(__file__).parents[2],
+                       capture_output=True, text=True, timeout=300,
+                       env={**os.environ, "QT_QPA_PLATFORM": "offscreen"})
+    assert r.returncode == 0, r.stderr[-2000:]
+    pid = int(r.stdout.split()[-1])
+    deadline = time.monotonic() + 10
+    while _alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not _alive(pid), "the runner outlived the Python that started it"
 
 
 def test_bad_runner_python_gives_a_clear_error(qgis_app, tmp_path) -> None:

@@ -117,6 +117,26 @@ def test_refuses_non_loopback_host_without_opt_in(runner_home) -> None:
     assert r.returncode == 2 and "loopback" in r.stderr
 
 
+def test_runner_stops_when_the_process_it_serves_ends(runner_home) -> None:
+    """What the plugin relies on when QGIS crashes or `qgis_process` exits: `--exit-with-pid`."""
+    import subprocess
+    import sys
+
+    owner = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)"])
+    runner = start_runner(runner_home, "--exit-with-pid", str(owner.pid))
+    try:
+        time.sleep(2.5)
+        assert runner.proc.poll() is None  # its owner is alive: it keeps serving
+        owner.kill()
+        owner.wait(5)
+        assert runner.proc.wait(20) == 0  # a clean stop, not a crash
+        assert not (runner_home / "runner.json").exists()
+        assert "has ended: stopping" in (runner_home / "logs" / "runner.log").read_text()
+    finally:
+        owner.kill()
+        runner.stop()
+
+
 def test_runner_starts_with_a_page_keeping_allocator_when_available(live_runner: LiveRunner) -> None:
     from runner.allocator import find_jemalloc
 
