@@ -83,16 +83,15 @@ def classify_once(model: str, scene_dir: Path, modalities: list[str], overlap: i
     with tempfile.TemporaryFile("w+") as fo, tempfile.TemporaryFile("w+") as fe:
         t0 = time.perf_counter()
         proc = subprocess.Popen(cmd, cwd=REPO, stdout=fo, stderr=fe, env=env)  # nosec B603 - our own CLI
-        _pid, status, _usage = os.wait4(proc.pid, 0)
+        proc.wait()
         wall = time.perf_counter() - t0
-        proc.returncode = os.waitstatus_to_exitcode(status)
         fo.seek(0)
         fe.seek(0)
         stdout, stderr = fo.read(), fe.read()
     if proc.returncode != 0:
         raise RuntimeError(f"classify {model} on {scene_dir.name} failed ({proc.returncode}): {stderr[-2000:]}")
     result = json.loads(stdout[stdout.index("{"):])
-    # the job's own VmHWM: wait4's ru_maxrss would include this (large) benchmark process's high-water mark,
+    # the job's own VmHWM: the child's ru_maxrss would include this (large) benchmark process's high-water mark,
     # which Linux hands to a vfork-started child across execve (see runner/ops/timing.py)
     return {"wall_s": wall, "peak_rss_mb": result["peak_rss_mb"], "result": result}
 

@@ -69,24 +69,19 @@ def watch_parent(pid: int, on_gone: Callable[[], None], interval_s: float = 2.0)
     """Call `on_gone` once the process `pid` has ended (a daemon thread polling every `interval_s`).
 
     Why: the plugin starts the runner for its QGIS; if QGIS crashes, or `qgis_process` exits without unloading
-    plugins, nothing else would stop it and a 600 MB process would serve on a port for ever. The start time is
-    compared as well, so a recycled pid does not keep the runner alive. None (and no thread) if `pid` is gone."""
+    plugins, nothing else would stop it and a 600 MB process would serve on a port for ever. `is_running` compares
+    the start time as well, so a recycled pid does not keep the runner alive. None (and no thread) if `pid` is
+    gone already."""
     import psutil
 
     try:
-        started = psutil.Process(pid).create_time()
+        owner = psutil.Process(pid)
     except psutil.Error:
         on_gone()
         return None
 
-    def alive() -> bool:
-        try:
-            return psutil.Process(pid).create_time() == started
-        except psutil.Error:
-            return False
-
     def loop() -> None:
-        while alive():
+        while owner.is_running():  # psutil compares the start time too: a recycled pid is not "running"
             time.sleep(interval_s)
         log.info("the process that started this runner (pid %d) has ended: stopping", pid)
         on_gone()

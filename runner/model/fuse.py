@@ -24,7 +24,7 @@ _FUSED_CONV = getattr(_MKLDNN, "_convolution_pointwise", None)
 
 
 def prepare_for_inference(model: nn.Module, fuse_activations: bool = True) -> nn.Module:
-    """Fold BatchNorms, then (unless `torch.compile` will fuse them itself) Linear → ReLU pairs; returns model."""
+    """Fold BatchNorms, then (unless `torch.compile` will fuse them itself) activation pairs; returns model."""
     fold_batchnorms(model)
     if fuse_activations:
         fuse_activation_pairs(model)
@@ -51,6 +51,11 @@ def fold_batchnorms(model: nn.Module) -> int:
     return folded
 
 
+def _zero_padded(conv: nn.Conv2d) -> bool:
+    """oneDNN's fused convolution takes numeric zero padding only."""
+    return conv.padding_mode == "zeros" and not isinstance(conv.padding, str)
+
+
 def _fusable(x: Tensor, weight: Tensor, dims: int, op: object) -> bool:
     return (op is not None and x.device.type == "cpu" and x.dim() == dims and x.dtype == weight.dtype
             and not torch.is_autocast_enabled("cpu"))
@@ -75,7 +80,7 @@ class ConvGELU(nn.Module):
 
     def __init__(self, conv: nn.Conv2d) -> None:
         super().__init__()
-        if conv.padding_mode != "zeros" or isinstance(conv.padding, str):
+        if not _zero_padded(conv):
             raise ValueError("ConvGELU needs numeric zero padding")
         self.conv = conv
 
@@ -104,7 +109,7 @@ def fuse_activation_pairs(model: nn.Module) -> int:
             if isinstance(layer, nn.Linear) and isinstance(act, nn.ReLU):
                 seq._modules[name] = LinearReLU(layer)
             elif (isinstance(layer, nn.Conv2d) and isinstance(act, nn.GELU) and act.approximate == "none"
-                  and layer.padding_mode == "zeros" and not isinstance(layer.padding, str)):
+                  and _zero_padded(layer)):
                 seq._modules[name] = ConvGELU(layer)
             else:
                 continue
