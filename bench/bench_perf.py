@@ -86,6 +86,9 @@ def model_figures(rounds: int) -> dict[str, Any]:
                   "executed_fraction_of_peak": med(runs, "executed_fraction_of_peak"),
                   "matmul_peak_gflop_s": med(runs, "matmul_peak"),
                   "conv3x3_gflop_s": med(runs, "conv_peak"), "fraction_of_conv": med(runs, "fraction_of_conv_peak"),
+                  "conv_share": med(runs, "conv_share"),
+                  "conv_bound_fraction": (med(runs, "conv_bound_fraction") if runs[0]["conv_bound_fraction"]
+                                          else None),
                   "batch": runs[0]["batch"],
                   "threads": runs[0]["threads"], "rounds": len(runs),
                   "fraction_spread": [round(min(x["fraction_of_peak"] for x in runs), 3),
@@ -106,6 +109,7 @@ def summary(model: dict[str, Any]) -> dict[str, Any]:
             bf16 = model[f"forward/{subset}/bf16/{alloc}"]
             s[f"{subset}/{alloc}"] = {
                 "fp32_fraction_of_peak": fp32["fraction_of_peak"],
+                "fp32_conv_bound_fraction": fp32["conv_bound_fraction"],
                 "fp32_executed_fraction_of_peak": fp32["executed_fraction_of_peak"],
                 "fp32_tiles_per_s": fp32["tiles_per_s"],
                 "bf16_speedup": round(fp32["seconds"] / bf16["seconds"], 3),
@@ -118,8 +122,24 @@ def summary(model: dict[str, Any]) -> dict[str, Any]:
         fp32, bf16 = model[f"pretrain/all/fp32/{alloc}"], model[f"pretrain/all/bf16/{alloc}"]
         s[f"pretrain/{alloc}"] = {"fp32_step_s": fp32["seconds"], "bf16_step_s": bf16["seconds"],
                                   "fp32_fraction_of_peak": fp32["fraction_of_peak"],
+                                  "fp32_conv_bound_fraction": fp32["conv_bound_fraction"],
                                   "bf16_speedup": round(fp32["seconds"] / bf16["seconds"], 3)}
     return s
+
+
+def compiled_figures() -> dict[str, Any]:
+    """fp32 inference under `torch.compile` with weight freezing, one round per modality subset (each compiles for
+    15–25 s): how much of the gap to the targets fused kernels close. Not the runner's default (see
+    docs/performance.md), so one round as evidence, not a tracked figure."""
+    out: dict[str, Any] = {}
+    for subset, batch in FORWARD_BATCH.items():
+        params = {"subset": subset, "mode": "forward", "precision": "fp32", "batch": batch, "compile": True}
+        res = probe("model", params, "jemalloc")
+        out[subset] = {k: round(res[k], 4) for k in ("seconds", "tiles_per_s", "fraction_of_peak", "compile_seconds",
+                                                        "matmul_peak")}
+        print(f"compiled {subset}: {res['fraction_of_peak']:.3f} of {res['matmul_peak']:.0f} GFLOP/s after "
+              f"{res['compile_seconds']:.0f} s of compilation", flush=True)
+    return out
 
 
 def bf16_accuracy(seeds: tuple[int, ...] = tuple(range(6))) -> dict[str, Any]:
@@ -133,6 +153,22 @@ def bf16_accuracy(seeds: tuple[int, ...] = tuple(range(6))) -> dict[str, Any]:
         out[k] = round(statistics.mean(diffs), 4)
         out[k + "_stderr"] = round(statistics.stdev(diffs) / len(diffs) ** 0.5, 4) if len(diffs) > 1 else None
     print("bf16 accuracy:", json.dumps({k: v for k, v in out.items() if k != "runs"}), flush=True)
+    return out
+
+
+def bf16_base_inference(seeds: tuple[int, ...] = (0, 1), epochs: int = 5) -> dict[str, Any]:
+    """What `amp=auto` does on CPUs with native bf16: a `base` model fine-tuned in fp32 and classified in fp32 and
+    in bf16. Held-out macro F1 difference, the share of patches whose class agrees and classify's wall time
+    (~4 min per seed on 2 cores, most of it the fp32 fine-tuning)."""
+    runs = [probe("bf16-accuracy", {"seed": seed, "epochs": epochs, "size": "base", "train_bf16": False},
+                  "jemalloc") for seed in seeds]
+    diffs = [r["bf16_inference_minus_fp32_macro_f1"] for r in runs]
+    out = {"runs": runs, "seeds": list(seeds), "epochs": epochs,
+           "bf16_inference_minus_fp32_macro_f1": round(statistics.mean(diffs), 4),
+           "min_pixel_agreement": min(r["bf16_inference_pixel_agreement"] for r in runs),
+           "classify_speedup": round(statistics.median(r["seconds"]["classify_fp32_fp32"]
+                                                       / r["seconds"]["classify_fp32_bf16"] for r in runs), 3)}
+    print("bf16 base inference:", json.dumps({k: v for k, v in out.items() if k != "runs"}), flush=True)
     return out
 
 
@@ -159,7 +195,9 @@ def run() -> dict[str, Any]:
     model = model_figures(ROUNDS)
     result: dict[str, Any] = {"machine": machine(), "rounds": ROUNDS, "model": model, "summary": summary(model)}
     print(json.dumps(result["summary"], indent=1), flush=True)
+    result["compiled"] = compiled_figures()
     result["bf16_accuracy"] = bf16_accuracy()
+    result["bf16_base_inference"] = bf16_base_inference()
     sizes = [float(x) for x in os.environ.get("OMNISAT_BENCH_SIZES_KM", "1,2,4").split(",")]
     mods = os.environ.get("OMNISAT_BENCH_SCALING_MODALITIES", "aerial,s1,s2").split(",")
     result["classify"] = classify_scaling(sizes, mods)
@@ -168,7 +206,8 @@ def run() -> dict[str, Any]:
 
 
 if __name__ == "__main__":
-    # `python -m bench.bench_perf bf16|model|classify` re-measures only that part and merges it into results.json
+    # `python -m bench.bench_perf bf16|bf16-base|model|compiled|classify` re-measures only that part and merges it into
+    # results.json
     path = REPO / "bench" / "results.json"
     results = json.loads(path.read_text()) if path.exists() else {}
     if sys.argv[1:] == ["bf16"]:
@@ -178,6 +217,10 @@ if __name__ == "__main__":
         mods = os.environ.get("OMNISAT_BENCH_SCALING_MODALITIES", "aerial,s1,s2").split(",")
         results.setdefault("perf", {})["classify"] = {**classify_scaling(sizes, mods),
                                                       "when": time.strftime("%Y-%m-%dT%H:%M:%S")}
+    elif sys.argv[1:] == ["bf16-base"]:
+        results.setdefault("perf", {})["bf16_base_inference"] = bf16_base_inference()
+    elif sys.argv[1:] == ["compiled"]:
+        results.setdefault("perf", {})["compiled"] = compiled_figures()
     elif sys.argv[1:] == ["model"]:  # only the model matrix (fresh processes, interleaved rounds)
         model = model_figures(ROUNDS)
         results.setdefault("perf", {}).update(model=model, summary=summary(model), rounds=ROUNDS, machine=machine(),

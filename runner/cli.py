@@ -56,8 +56,8 @@ def _add_inputs(p: argparse.ArgumentParser) -> None:
     g.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
     g.add_argument("--batch-size", type=int, help="tiles per batch (default: from free memory; 8 on a CPU)")
     g.add_argument("--amp", choices=["auto", "bf16", "off"], default="auto",
-                   help="mixed precision: auto = bf16 on CUDA, fp32 on CPU; bf16 also speeds up CPUs with "
-                   "AVX512-BF16 or AMX")
+                   help="mixed precision: auto = bf16 on CUDA, and for classifying with a base-size model on "
+                   "CPUs with AMX or AVX512-BF16; fp32 otherwise")
     g.add_argument("--compile", action="store_true", help="torch.compile the model (pays off on long GPU jobs)")
     p.add_argument("--home", type=Path, help="runner home (default $OMNISAT_RUNNER_HOME or the user data dir)")
     p.add_argument("--quiet", action="store_true", help="no progress output")

@@ -46,7 +46,7 @@ class InputsSpec(BaseModel):
     max_dates: int = Field(default=50, ge=1, le=366)
     device: Device = "auto"
     batch_size: int = Field(default=8, ge=1, le=1024)
-    amp: Literal["auto", "bf16", "off"] = "auto"   # auto: bf16 on CUDA, fp32 on CPU
+    amp: Literal["auto", "bf16", "off"] = "auto"   # auto: bf16 on CUDA and for wide-model inference on bf16 CPUs
     compile: bool = False                             # torch.compile the model (long GPU jobs)
 
     @model_validator(mode="after")

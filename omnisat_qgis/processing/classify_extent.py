@@ -25,8 +25,9 @@ class ClassifyExtentAlgorithm(OmniSatAlgorithm):
                   "one value per class, names and colours embedded, .qml style beside it) and a confidence raster "
                   "(0–1, `_confidence.tif`). Any subset of the model's modalities may be given. Parameters: aerial "
                   "image; Sentinel-1 and Sentinel-2 series (one raster per date, the date in the layer name, e.g. "
-                  "S2_20200315); extent (any CRS); patch size; device; precision (advanced: bf16 is ~1.7× faster "
-                  "on GPUs and CPUs with AVX512-BF16, same accuracy); MODEL: the name of a classifier listed by the "
+                  "S2_20200315); extent (any CRS); patch size; device; precision (advanced: auto runs base models "
+                  "in bf16 where that is 1.7–2.5× faster, on GPUs and CPUs with AVX512-BF16 or AMX, same accuracy; "
+                  "fp32 gives the same map on every machine); MODEL: the name of a classifier listed by the "
                   "runner; OUTPUT: the class map file.")
 
     def initAlgorithm(self, config=None) -> None:

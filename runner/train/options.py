@@ -17,7 +17,7 @@ class TrainOptions:
     warmup: int = 0                    # linear warm-up steps before the cosine decay
     patience: int = 10                 # epochs without validation improvement before stopping
     device: str = "auto"               # auto | cpu | cuda
-    amp: str = "auto"                  # auto (bf16 on CUDA) | bf16 | off
+    amp: str = "auto"                  # auto (bf16 on CUDA, fp32 training on CPU) | bf16 | off
     seed: int = 0
     modality_dropout: float = 0.25     # per sample, per modality; at least one modality kept (§13)
     class_weights: bool | list[float] = False   # True: inverse label frequency from the training batches

@@ -30,7 +30,7 @@ class Predictor:
             raise InputError("the model has no classification head; fine-tune it on labels first")
         self.cfg = cfg
         self.device = choose_device(device)
-        self.dtype = amp_dtype(self.device, amp)
+        self.dtype = amp_dtype(self.device, amp, inference=True, width=cfg.dim)
         self.classes = int(state_dict[key].shape[0])
         self.model = OmniSatClassifier(cfg, self.classes)
         self.model.load_state_dict(state_dict)

@@ -6,11 +6,13 @@ own OutOfMemoryError above a batch of N stands in for it; everything else (model
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
 
-from runner.errors import ResourceError
+from runner.errors import InputError, ResourceError
 from runner.model import OmniSatClassifier, OmniSatConfig
 from runner.train.batching import (
     inference_bytes_per_tile,
@@ -18,6 +20,7 @@ from runner.train.batching import (
     pick_batch_size,
     slice_batch,
 )
+from runner.train.device import amp_dtype, cpu_has_native_bf16
 from runner.train.predict import Predictor
 from tests.model.conftest import CLASSES, make_batch
 
@@ -111,3 +114,38 @@ def test_predictor_bf16_autocast_agrees_with_fp32(predictor_and_state) -> None:
     assert bf16.dtype == np.float32
     assert np.abs(bf16 - fp32).max() < 0.05
     assert (bf16.argmax(-1) == fp32.argmax(-1)).mean() > 0.95
+
+
+@pytest.mark.parametrize(("device", "inference", "width", "native", "expected"), [
+    ("cuda", False, 64, False, torch.bfloat16),   # GPUs: always bf16 under auto
+    ("cpu", True, 256, True, torch.bfloat16),     # base-width inference on AMX / AVX512-BF16
+    ("cpu", True, 256, False, None),              # emulated bf16 is slower than fp32
+    ("cpu", True, 64, True, None),                # tiny: bf16 measured slower on AMX
+    ("cpu", False, 256, True, None),              # training stays fp32 on CPUs
+])
+def test_auto_precision_picks_bf16_only_where_it_is_faster(device, inference, width, native, expected) -> None:
+    dtype = amp_dtype(torch.device(device), "auto", inference=inference, width=width, native_bf16=native)
+    assert dtype == expected
+
+
+def test_explicit_precision_overrides_auto_and_bad_values_are_named() -> None:
+    cpu = torch.device("cpu")
+    assert amp_dtype(cpu, "bf16", native_bf16=False) == torch.bfloat16
+    assert amp_dtype(cpu, "off", inference=True, width=1024, native_bf16=True) is None
+    with pytest.raises(InputError, match="amp 'fp16'"):
+        amp_dtype(cpu, "fp16")
+
+
+def test_predictor_auto_precision_follows_model_width_and_this_cpu() -> None:
+    """The real Predictor on this machine: a base-width model runs in bf16 exactly when the CPU has native bf16,
+    a tiny one never does (and an explicit `off` always wins)."""
+    tiny = OmniSatConfig.for_size("tiny", aerial_px=4)
+    base = OmniSatConfig.for_size("base", aerial_px=4)
+    assert Predictor(tiny, OmniSatClassifier(tiny, CLASSES).state_dict(), device="cpu").dtype is None
+    base_state = OmniSatClassifier(base, CLASSES).state_dict()
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.exists():  # torch's detection agrees with the kernel's flags
+        assert cpu_has_native_bf16() == bool(set(cpuinfo.read_text().split()) & {"amx_tile", "avx512_bf16"})
+    expected = torch.bfloat16 if cpu_has_native_bf16() else None
+    assert Predictor(base, base_state, device="cpu").dtype == expected
+    assert Predictor(base, base_state, device="cpu", amp="off").dtype is None
