@@ -3,8 +3,9 @@
 Speed does not depend on the weights, so the model is a `base` classifier with random weights and a model card
 made from the scene (norm statistics, bands, grid), saved in a benchmark runner home. Each run reports wall
 seconds per km², where the time went (reading not hidden by the prefetcher, model, writing: from the job's own
-timings) and peak RSS from the kernel's accounting of that process (os.wait4), so memory can be compared across
-extents: it must not grow with the area.
+timings) and peak RSS as the job reports it (its own VmHWM), so memory can be compared across extents: it must
+not grow with the area. Precision is the runner's default (`amp=auto`: bf16 for `base` on CPUs with AMX or
+AVX512-BF16), recorded per row.
 """
 
 from __future__ import annotations
@@ -102,6 +103,7 @@ def row(side_km: float, run: dict[str, Any]) -> dict[str, Any]:
     wall = run["wall_s"]
     return {"km2": area, "wall_s": round(wall, 1), "s_per_km2": round(wall / area, 1),
             "peak_rss_mb": round(run["peak_rss_mb"], 1), "batch_size": run["result"].get("batch_size"),
+            "precision": run["result"].get("precision"),
             "read_fraction": round(t.get("read", 0) / wall, 3), "model_fraction": round(t.get("model", 0) / wall, 3),
             "write_fraction": round(t.get("write", 0) / wall, 3),
             "read_write_fraction": round((t.get("read", 0) + t.get("write", 0)) / wall, 3),
