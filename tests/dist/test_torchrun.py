@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+import pytest
 import rasterio
 
 from tests.dist.conftest import ROOT, TIMEOUT, env, finetune_args, inputs, run, state_hashes, torchrun_cmd
@@ -40,9 +41,11 @@ def test_two_process_training_keeps_replicas_identical_and_saves_one_model(train
     assert err.count("epoch: finetune epoch 1/2") == 1 and err.count("model: saved model ft") == 1, err[-2000:]
 
 
-def test_two_process_classify_gives_the_same_map_as_one_process(trained: dict, scene: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize("amp", ["auto", "bf16"])  # bf16: what `auto` picks for base models on AMX/AVX512-BF16
+def test_two_process_classify_gives_the_same_map_as_one_process(trained: dict, scene: Path, tmp_path: Path,
+                                                                amp: str) -> None:
     home = trained["home"]
-    args = ["-m", "runner", "classify", "--home", str(home), *inputs(scene), "--model", "ft"]
+    args = ["-m", "runner", "classify", "--home", str(home), *inputs(scene), "--model", "ft", "--amp", amp]
     (tmp_path / "one").mkdir()
     (tmp_path / "two").mkdir()
     one = run([sys.executable, *args, "--out", str(tmp_path / "one" / "map.tif")])
@@ -62,6 +65,7 @@ def test_two_process_classify_gives_the_same_map_as_one_process(trained: dict, s
     assert sorted(p.name for p in (tmp_path / "two").iterdir()) == sorted(p.name for p in (tmp_path / "one").iterdir())
     r1, r2 = json.loads(one.stdout), json.loads(two.stdout)  # rank 0 alone prints the result
     assert r1["areas"] == r2["areas"] and r1["classes"] == r2["classes"]
+    assert r1["precision"] == r2["precision"] == ("bf16" if amp == "bf16" else "fp32")  # tiny stays fp32 on auto
     assert not list((home / "jobs").glob("*/classify-shards")), "shard files left behind"
 
 
