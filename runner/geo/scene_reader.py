@@ -22,6 +22,7 @@ from rasterio.vrt import WarpedVRT
 from rasterio.windows import Window
 
 from runner.errors import InputError
+from runner.geo.aligned import aligned_offset, read_aligned
 from runner.geo.block_cache import ensure_block_cache, needed_cache
 from runner.geo.dates import day_of_year
 from runner.geo.grid import GridSpec, TileWindow
@@ -33,28 +34,44 @@ SCL_INVALID = (0, 1, 3, 8, 9, 10, 11)  # no data, saturated, cloud shadow, cloud
 
 
 class Layer:
-    """One raster warped onto the grid at `px` pixels per patch, band subset `indexes` (1-based)."""
+    """One raster on the grid at `px` pixels per patch, band subset `indexes` (1-based): read directly when it
+    already lies on the grid's pixels (runner/geo/aligned.py), else warped window by window.
+
+    `direct=False` forces the warper (tests compare the two)."""
 
     def __init__(self, path: str, grid: GridSpec, px: int, indexes: list[int], resampling: Resampling,
-                 role: str) -> None:
+                 role: str, direct: bool = True) -> None:
         self.path, self.role, self.indexes = path, role, indexes
+        self.vrt: WarpedVRT | None = None
         try:
             self.src = rasterio.open(path)
-            self.vrt = WarpedVRT(self.src, crs=grid.crs, transform=grid.pixel_transform(px),
-                                 width=max(grid.n_cols, grid.tile_patches) * px,
-                                 height=max(grid.n_rows, grid.tile_patches) * px, resampling=resampling,
-                                 dtype="float32", nodata=np.nan, src_nodata=self.src.nodata)
+            transform = grid.pixel_transform(px)
+            self.width = max(grid.n_cols, grid.tile_patches) * px
+            self.height = max(grid.n_rows, grid.tile_patches) * px
+            self.offset = aligned_offset(self.src, grid.crs, transform) if direct else None
+            if self.offset is None:
+                self.vrt = WarpedVRT(self.src, crs=grid.crs, transform=transform, width=self.width,
+                                     height=self.height, resampling=resampling, dtype="float32", nodata=np.nan,
+                                     src_nodata=self.src.nodata)
         except RasterioError as err:
             raise InputError(f"{role} file {path} cannot be read ({err})") from None
 
+    @property
+    def warped(self) -> bool:
+        return self.vrt is not None
+
     def read(self, r0: int, c0: int, h: int, w: int) -> np.ndarray:
         try:
+            if self.vrt is None:  # clipped to the grid as a windowed read of the warped raster is
+                h, w = max(0, min(h, self.height - r0)), max(0, min(w, self.width - c0))
+                return read_aligned(self.src, self.indexes, self.offset, r0, c0, h, w)
             return self.vrt.read(self.indexes, window=Window(c0, r0, w, h))
         except RasterioError as err:
             raise InputError(f"{self.role} file {self.path} is damaged or truncated: reading failed ({err})") from None
 
     def close(self) -> None:
-        self.vrt.close()
+        if self.vrt is not None:
+            self.vrt.close()
         self.src.close()
 
 

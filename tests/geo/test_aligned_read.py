@@ -1,0 +1,108 @@
+"""Rasters already on the grid are read directly, with exactly the values GDAL's warper gives; anything not on
+the grid's pixels (CRS, resolution, sub-pixel offset, masks) still goes through the warper."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import rasterio
+from rasterio.enums import Resampling
+from rasterio.transform import from_origin
+
+from runner.geo.grid import GridSpec
+from runner.geo.scene_reader import Layer
+
+CRS = "EPSG:32632"
+# 20 × 30 patches of 10 m; the rasters below start 3 pixels west and 2 north of it and stop short on the east
+GRID = GridSpec(CRS, 500000.0, 5800000.0, 500300.0, 5800200.0, patch_size=10.0, tile_patches=6, aerial_px=4)
+WINDOWS = [(0, 0, 24, 24), (10, 50, 40, 80), (60, 100, 24, 24), (70, 110, 20, 30)]  # the last ones reach past data
+
+
+def write(path: Path, data: np.ndarray, *, res: float, x0: float, y0: float, crs: str = CRS,
+          nodata: float | None = None, **extra) -> str:
+    count, h, w = data.shape
+    with rasterio.open(path, "w", driver="GTiff", width=w, height=h, count=count, dtype=data.dtype, crs=crs,
+                       transform=from_origin(x0, y0, res, res), nodata=nodata, **extra) as dst:
+        dst.write(data)
+    return str(path)
+
+
+def both(path: str, px: int, resampling: Resampling) -> tuple[Layer, Layer]:
+    direct = Layer(path, GRID, px, [1, 2] if rasterio.open(path).count > 1 else [1], resampling, "test")
+    warped = Layer(path, GRID, px, direct.indexes, resampling, "test", direct=False)
+    return direct, warped
+
+
+@pytest.mark.parametrize(("dtype", "nodata", "resampling"), [
+    ("uint8", None, Resampling.average),      # an aerial image: no nodata, averaged
+    ("uint16", 0, Resampling.bilinear),       # Sentinel-2: 0 is nodata, some pixels are 0
+    ("float32", None, Resampling.bilinear),   # Sentinel-1 in linear units, NaN where missing
+])
+def test_aligned_raster_reads_the_warpers_values_directly(tmp_path: Path, dtype: str, nodata, resampling) -> None:
+    rng = np.random.default_rng(0)
+    px = 4  # 2.5 m pixels
+    data = rng.integers(1, 250, size=(2, 70, 100)).astype(dtype)
+    if nodata is not None:
+        data[:, 5:9, 10:20] = nodata
+    if dtype == "float32":
+        data[0, 30:33, 40:44] = np.nan
+    path = write(tmp_path / "a.tif", data, res=2.5, x0=GRID.xmin - 3 * 2.5, y0=GRID.ymax + 2 * 2.5, nodata=nodata)
+    direct, warped = both(path, px, resampling)
+    assert not direct.warped and direct.offset == (2, 3) and warped.warped
+    for r0, c0, h, w in WINDOWS:
+        a, b = direct.read(r0, c0, h, w), warped.read(r0, c0, h, w)
+        assert a.dtype == b.dtype == np.float32
+        np.testing.assert_array_equal(a, b)  # NaN in the same places, every other value equal
+    assert np.isnan(direct.read(60, 100, 24, 24)).any()  # past the raster's east and south edges
+    if nodata is not None:
+        assert np.isnan(direct.read(0, 0, 24, 24)[:, 3:7, 7:17]).all()
+
+
+@pytest.mark.parametrize("case", ["other CRS", "other resolution", "half-pixel offset", "alpha band", "rotated"])
+def test_rasters_not_on_the_grid_are_warped(tmp_path: Path, case: str) -> None:
+    data = np.full((2, 40, 60), 100, dtype="uint8")
+    kwargs = dict(res=2.5, x0=GRID.xmin, y0=GRID.ymax)
+    if case == "other CRS":
+        kwargs["crs"] = "EPSG:25832"  # practically the same projection, but not the same CRS: GDAL decides
+    elif case == "other resolution":
+        kwargs["res"] = 2.0
+    elif case == "half-pixel offset":
+        kwargs["x0"] = GRID.xmin + 1.25
+    elif case == "alpha band":
+        data = np.full((4, 40, 60), 100, dtype="uint8")
+        kwargs["photometric"] = "RGB"
+        kwargs["alpha"] = "YES"
+    path = write(tmp_path / "b.tif", data, **kwargs)
+    if case == "rotated":
+        with rasterio.open(path, "r+") as dst:
+            dst.transform = dst.transform @ dst.transform.rotation(5)
+    layer = Layer(path, GRID, 4, [1], Resampling.average, "test")
+    assert layer.warped and layer.offset is None
+
+
+def test_scene_reads_the_same_batches_with_and_without_direct_reads(small_scene: Path) -> None:
+    """The synthetic scene's Sentinel-2 and its masks define the grid (direct), its aerial image is in another
+    CRS (warped): a whole batch is the same as with every layer warped."""
+    from runner.geo import expand_series, open_scene
+
+    s2 = expand_series([str(small_scene / "s2")], "s2")
+    s1 = expand_series([str(small_scene / "s1")], "s1")
+    scene = open_scene(str(small_scene / "aerial.tif"), s1, s2, aerial_px=10)
+    try:
+        s2_layers = scene._layers["s2"]
+        assert not any(layer.warped for layer in s2_layers) and scene._layers["aerial"][0].warped
+        tiles = scene.tiles()[:4]
+        fast = scene.read_batch(tiles)
+        for m, layers in scene._layers.items():
+            px, resampling = ((scene.grid.aerial_px, Resampling.average) if m == "aerial"
+                              else (scene.grid.ts_px, Resampling.bilinear))
+            scene._layers[m] = [Layer(x.path, scene.grid, px, x.indexes, resampling, m, direct=False) for x in layers]
+        slow = scene.read_batch(tiles)
+    finally:
+        scene.close()
+    assert fast.keys() == slow.keys()
+    for k in fast:
+        if k != "tiles":
+            np.testing.assert_array_equal(fast[k], slow[k], err_msg=k)
