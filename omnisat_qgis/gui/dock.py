@@ -45,6 +45,7 @@ from qgis.PyQt.QtWidgets import (
 from omnisat_qgis.client import RunnerError
 from omnisat_qgis.gui.series_table import SeriesTable
 from omnisat_qgis.params import ClassifyParams, FinetuneParams, Imagery, PretrainParams
+from omnisat_qgis.results import run_summary
 from omnisat_qgis.runner_manager import current_client, manager
 from omnisat_qgis.styling import style_class_map, style_confidence
 from omnisat_qgis.tasks import RunnerJobTask, log
@@ -353,9 +354,10 @@ class OmniSatDock(QDockWidget):
         self.refresh_models()
 
     def _classify_done(self, job) -> None:
-        load_result(job["result"], f"OmniSat {job['result']['model']}")
-        self.iface.messageBar().pushMessage("OmniSat", f"class map written to {job['result']['class_map']}",
-                                            level=Qgis.MessageLevel.Success)
+        result = job["result"]
+        load_result(result, f"OmniSat {result['model']}")
+        self.iface.messageBar().pushMessage("OmniSat", f"class map written to {result['class_map']}"
+                                            f"{run_summary(result)}", level=Qgis.MessageLevel.Success)
 
     def new_label_layer(self) -> None:
         from qgis.PyQt.QtWidgets import QFileDialog

@@ -10,6 +10,7 @@ from qgis.core import (
 )
 
 from omnisat_qgis.processing.base import OmniSatAlgorithm, tr
+from omnisat_qgis.results import run_summary
 from omnisat_qgis.styling import style_class_map, style_confidence
 
 
@@ -49,9 +50,8 @@ class ClassifyExtentAlgorithm(OmniSatAlgorithm):
         conf = QgsRasterLayer(result["confidence"], "confidence")
         if conf.isValid():
             style_confidence(conf)
-        if result.get("precision"):
-            feedback.pushInfo(f"{result['precision']} on {result.get('device', '?')}, "
-                              f"{result.get('batch_size', '?')} tiles per batch")
+        if run_summary(result):
+            feedback.pushInfo(f"classified{run_summary(result)}")
         for a in result.get("areas", []):
             feedback.pushInfo(f"{a['name']}: {a['hectares']:.2f} ha")
         return {"OUTPUT": result["class_map"], "CONFIDENCE": result["confidence"]}

@@ -57,6 +57,9 @@ def test_classify_from_the_dock_adds_a_styled_layer(dock, tmp_path: Path) -> Non
     assert out.exists() and out.with_suffix(".qml").exists()
     group = QgsProject.instance().layerTreeRoot().findGroup("OmniSat plugin-clf")
     assert group is not None and len(group.findLayers()) == 2
+    # the message says how the runner ran it (it chooses precision and batch size itself)
+    done = [m for m in dock.iface.messageBar().get_messages(Qgis.MessageLevel.Success) if "dock_map.tif" in m]
+    assert done and any(f"{p} on cpu, " in done[-1] for p in ("fp32", "bf16")), done
 
 
 def test_cancel_from_the_dock_leaves_no_layer_and_no_file(dock, tmp_path: Path) -> None:

@@ -53,7 +53,7 @@ def test_bf16_precision_reaches_the_runner_and_gives_the_same_map(trained_models
         out = tmp_path / f"{name}.tif"
         processing.run("omnisat:classify_extent", {**layer_params(plugin_scene), "MODEL": "plugin-clf",
                                                    "PRECISION": precision, "OUTPUT": str(out)}, feedback=log)
-        assert any(line.startswith(f"{name} on cpu") for line in log.lines), log.lines
+        assert any(line.startswith(f"classified ({name} on cpu") for line in log.lines), log.lines
         maps[name] = gdal.Open(str(out)).ReadAsArray()
     assert (maps["bf16"] == maps["fp32"]).mean() > 0.95
 
