@@ -31,10 +31,10 @@ print(json.dumps({"patches": patches, "seconds": dt, "patches_per_s": patches / 
 
 
 def scene_for(size_km: float) -> Path:
-    path = OUT / f"scene-{size_km:g}km"
-    if not (path / "scene.json").exists():
-        from runner.geo.scene import make_scene
+    from runner.geo.scene import SCENE_VERSION, make_scene
 
+    path = OUT / f"scene-{size_km:g}km-v{SCENE_VERSION}"
+    if not (path / "scene.json").exists():
         make_scene(path, size_km=size_km, seed=0)
     return path
 

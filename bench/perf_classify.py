@@ -29,9 +29,9 @@ CLASSES = [{"value": i + 1, "name": f"class {i + 1}", "color": c} for i, c in
 
 
 def scene(side_km: float) -> Path:
-    from runner.geo.scene import make_scene
+    from runner.geo.scene import SCENE_VERSION, make_scene
 
-    path = OUT / f"scene-{side_km:g}km"
+    path = OUT / f"scene-{side_km:g}km-v{SCENE_VERSION}"
     if not (path / "scene.json").exists():
         print(f"making a {side_km:g} km × {side_km:g} km synthetic scene (aerial 0.2 m) in {path}", flush=True)
         make_scene(path, size_km=side_km, seed=0, aerial_res=0.2)

@@ -39,12 +39,13 @@ def main() -> int:
 
     step(1, f"synthetic scene, {size_km} km × {size_km} km → {scene}")
     marker = scene / ".complete"
-    if not (marker.exists() and marker.read_text() == f"{size_km}:0"):
-        shutil.rmtree(scene, ignore_errors=True)
-        from runner.geo.scene import make_scene
+    from runner.geo.scene import SCENE_VERSION, make_scene
 
+    key = f"{size_km}:0:v{SCENE_VERSION}"
+    if not (marker.exists() and marker.read_text() == key):
+        shutil.rmtree(scene, ignore_errors=True)
         make_scene(scene, size_km=size_km, seed=0)
-        marker.write_text(f"{size_km}:0")
+        marker.write_text(key)
     inputs = {"aerial": str(scene / "aerial.tif"), "s1": sorted(str(p) for p in (scene / "s1").glob("*.tif")),
               "s2": sorted(str(p) for p in (scene / "s2").glob("*.tif")), "device": "auto"}
 

@@ -13,7 +13,9 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import rasterio
+from rasterio.enums import ColorInterp
 from rasterio.errors import RasterioError
 
 from runner.errors import InputError
@@ -44,6 +46,12 @@ class RasterInfo:
     nodata: float | None
     descriptions: tuple[str | None, ...]
     tags: dict
+    alpha_band: int | None = None  # 1-based index of a band flagged as alpha (transparency), if any
+
+    @property
+    def data_bands(self) -> list[int]:
+        """1-based indexes of the bands that hold data: all but an alpha band."""
+        return [i for i in range(1, self.count + 1) if i != self.alpha_band]
 
 
 def raster_info(path: str, role: str) -> RasterInfo:
@@ -54,8 +62,9 @@ def raster_info(path: str, role: str) -> RasterInfo:
         with rasterio.open(path) as src:
             if src.crs is None:
                 raise InputError(f"{role} file {path} has no CRS: assign one (e.g. in QGIS, Layer ▸ Set CRS)")
+            alpha = [i + 1 for i, c in enumerate(src.colorinterp) if c == ColorInterp.alpha]
             return RasterInfo(path, src.count, src.crs.to_wkt(), tuple(src.bounds), src.res, src.dtypes[0],
-                              src.nodata, tuple(src.descriptions), dict(src.tags()))
+                              src.nodata, tuple(src.descriptions), dict(src.tags()), alpha[0] if alpha else None)
     except RasterioError as err:
         raise InputError(f"{role} file {path} is not a raster GDAL can read ({err})") from None
 
@@ -151,19 +160,43 @@ def band_layout(info: RasterInfo, modality: str) -> tuple[list[int], list[str]]:
                              "(optionally a ratio band third)")
         return [1, 2], list(S1_BANDS)
     if modality == "aerial":
-        if info.count not in AERIAL_BANDS:
-            raise InputError(f"aerial file {info.path} has {info.count} bands; expected 3 to 5 "
+        data = info.data_bands  # an alpha band is transparency (drone orthomosaics): a mask, not data
+        if len(data) not in AERIAL_BANDS:
+            alpha = f" besides its alpha band {info.alpha_band}" if info.alpha_band else ""
+            raise InputError(f"aerial file {info.path} has {len(data)} bands{alpha}; expected 3 to 5 "
                              "(R, G, B, then NIR and elevation)")
-        order = AERIAL_BANDS[info.count]
+        order = AERIAL_BANDS[len(data)]
         aliases = {"RED": "R", "GREEN": "G", "BLUE": "B", "NIR": "NIR", "N": "NIR", "DSM": "ELEVATION",
                    "NDSM": "ELEVATION", "DEM": "ELEVATION"}
-        canon = [aliases.get(n, n) if n else None for n in names]
-        if all(b in canon for b in order):
-            return [canon.index(b) + 1 for b in order], list(order)
-        return list(range(1, info.count + 1)), list(order)
+        canon = {i: aliases.get(names[i - 1], names[i - 1]) if names[i - 1] else None for i in data}
+        if all(b in canon.values() for b in order):
+            by_name = {name: i for i, name in canon.items()}
+            return [by_name[b] for b in order], list(order)
+        return data, list(order)
     if modality == "s2_mask":
         return [1] if info.count == 1 else [1, 2], ["MASK"] if info.count == 1 else ["SNOW", "CLOUD"]
     raise ValueError(f"unknown modality {modality}")
+
+
+def check_alpha_is_a_mask(info: RasterInfo, role: str, sample: int = 512, partial: float = 0.05) -> None:
+    """An alpha band must hold transparency: mostly fully transparent or fully opaque values, as drone
+    orthomosaics write it (feathered seams are a few partial values). A data band flagged as alpha by mistake
+    (a colour-infrared image's fourth band, as in TreeSatAI's source files) would make GDAL's warper blank most
+    pixels and the model see nothing, so it is refused, with the fix.
+
+    Reads one decimated overview of the band (at most `sample`² values)."""
+    if info.alpha_band is None:
+        return
+    with rasterio.open(info.path) as src:
+        scale = max(1, max(src.width, src.height) // sample)
+        values = src.read(info.alpha_band, out_shape=(max(1, src.height // scale), max(1, src.width // scale)))
+        opaque = np.iinfo(values.dtype).max if np.issubdtype(values.dtype, np.integer) else 1.0
+    share = float(np.mean((values != 0) & (values != opaque)))
+    if share > partial:
+        raise InputError(
+            f"{role} file {info.path}: band {info.alpha_band} is flagged as alpha (transparency) but {share:.0%} of "
+            f"its values are neither 0 nor {opaque:g}, so it looks like a data band. If it holds data (e.g. NIR), "
+            f"clear the flag, e.g. gdal_edit.py -colorinterp_{info.alpha_band} undefined {Path(info.path).name}")
 
 
 def check_series(infos: list[RasterInfo], modality: str) -> tuple[list[int], list[str]]:

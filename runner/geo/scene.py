@@ -29,6 +29,8 @@ AERIAL_CRS = "EPSG:3035"
 ORIGIN = (500000.0, 5800000.0)  # top-left corner in UTM 32N (Lower Saxony)
 FINE = 2.0  # metres: resolution of the parcel raster the sensors are simulated from
 GTIFF = dict(driver="GTiff", tiled=True, blockxsize=256, blockysize=256, compress="deflate")
+# Bumped when the files change in a way a cached scene must not hide (2: aerial NIR no longer flagged as alpha)
+SCENE_VERSION = 2
 
 
 def _smooth_field(rng: np.random.Generator, shape: tuple[int, int], scale: int) -> np.ndarray:
@@ -202,8 +204,9 @@ def _write_aerial(path: Path, rng: np.random.Generator, parcel_id: np.ndarray, c
     angle = rng.uniform(0, np.pi, len(class_of_parcel)).astype(np.float32)
     forest = np.isin(np.arange(len(CLASSES)), [0, 1])
     block = 1024
+    # RGB with the fourth band unspecified: GDAL's default for 4-band bytes flags it as alpha, which NIR is not
     with rasterio.open(path, "w", width=w, height=h, count=4, dtype="uint8", crs=AERIAL_CRS, transform=tr,
-                       **GTIFF) as dst:
+                       photometric="RGB", alpha="UNSPECIFIED", **GTIFF) as dst:
         for r in range(0, h, block):
             for c in range(0, w, block):
                 bh, bw = min(block, h - r), min(block, w - c)

@@ -10,7 +10,14 @@ from rasterio.errors import RasterioError
 
 from runner.errors import InputError
 from runner.geo.grid import GridSpec, check_crs, intersect, snap_outward, transform_bounds
-from runner.geo.inputs import DatedRaster, RasterInfo, band_layout, check_series, raster_info
+from runner.geo.inputs import (
+    DatedRaster,
+    RasterInfo,
+    band_layout,
+    check_alpha_is_a_mask,
+    check_series,
+    raster_info,
+)
 from runner.geo.normalise import NormStats
 from runner.geo.scene_reader import Scene
 
@@ -61,6 +68,8 @@ def open_scene(aerial: str | None, s1: list[DatedRaster], s2: list[DatedRaster],
              "s1": [raster_info(r.path, "Sentinel-1") for r in s1]}
     aerial_info = raster_info(aerial, "aerial") if aerial else None
     layouts = {m: check_series(infos[m], m) for m in ("s1", "s2") if infos[m]}
+    if aerial_info:
+        check_alpha_is_a_mask(aerial_info, "aerial")
     aerial_layout = band_layout(aerial_info, "aerial") if aerial_info else None
 
     first = (infos["s2"] or infos["s1"] or [aerial_info])[0]

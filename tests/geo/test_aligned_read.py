@@ -106,3 +106,47 @@ def test_scene_reads_the_same_batches_with_and_without_direct_reads(small_scene:
     for k in fast:
         if k != "tiles":
             np.testing.assert_array_equal(fast[k], slow[k], err_msg=k)
+
+
+def _rgba(tmp_path: Path, alpha: np.ndarray, name: str) -> str:
+    """A 0.5 m RGBA aerial image on the grid's lattice (as drone orthomosaics come) and one Sentinel-2 date."""
+    rng = np.random.default_rng(1)
+    rgb = rng.integers(1, 250, size=(3, 400, 600)).astype("uint8")
+    return write(tmp_path / name, np.concatenate([rgb, alpha[None]]), res=0.5, x0=GRID.xmin, y0=GRID.ymax,
+                 photometric="RGB", alpha="YES")
+
+
+def _s2(tmp_path: Path) -> list:
+    import datetime as dt
+
+    from runner.geo.inputs import DatedRaster
+    data = np.full((10, 20, 30), 1000, dtype="uint16")
+    return [DatedRaster(write(tmp_path / "S2_20200601.tif", data, res=10.0, x0=GRID.xmin, y0=GRID.ymax, nodata=0),
+                        dt.date(2020, 6, 1))]
+
+
+def test_an_rgba_orthomosaic_is_three_bands_and_its_transparent_part_is_nodata(tmp_path: Path) -> None:
+    from runner.geo import open_scene
+
+    alpha = np.full((400, 600), 255, dtype="uint8")
+    alpha[:, :300] = 0  # the western half lies outside the flight
+    scene = open_scene(_rgba(tmp_path, alpha, "ortho.tif"), [], _s2(tmp_path), aerial_px=20)
+    try:
+        assert scene.bands["aerial"] == ["R", "G", "B"] and scene._layers["aerial"][0].indexes == [1, 2, 3]
+        layer = scene._layers["aerial"][0]
+        west, east = layer.read(0, 0, 80, 100), layer.read(0, 400, 80, 100)  # 0.5 m pixels, the seam at 300
+        batch = scene.read_batch([scene.tiles()[0]])
+    finally:
+        scene.close()
+    assert west.shape[0] == 3 and np.isnan(west).all()      # transparent: nodata, not black
+    assert not np.isnan(east).any()
+    assert batch["aerial"].shape[1] == 3
+
+
+def test_a_data_band_flagged_as_alpha_is_refused_with_the_fix(tmp_path: Path) -> None:
+    from runner.errors import InputError
+    from runner.geo import open_scene
+
+    nir = np.random.default_rng(2).integers(0, 256, size=(400, 600)).astype("uint8")
+    with pytest.raises(InputError, match=r"cir\.tif: band 4 is flagged as alpha .* gdal_edit\.py -colorinterp_4"):
+        open_scene(_rgba(tmp_path, nir, "cir.tif"), [], _s2(tmp_path), aerial_px=20)
