@@ -17,6 +17,7 @@ import numpy as np
 import rasterio
 from rasterio.enums import ColorInterp
 from rasterio.errors import RasterioError
+from rasterio.windows import Window
 
 from runner.errors import InputError
 from runner.geo.dates import date_from_name, date_from_tags
@@ -178,18 +179,22 @@ def band_layout(info: RasterInfo, modality: str) -> tuple[list[int], list[str]]:
     raise ValueError(f"unknown modality {modality}")
 
 
-def check_alpha_is_a_mask(info: RasterInfo, role: str, sample: int = 512, partial: float = 0.05) -> None:
+def check_alpha_is_a_mask(info: RasterInfo, role: str, sample: int = 128, partial: float = 0.05) -> None:
     """An alpha band must hold transparency: mostly fully transparent or fully opaque values, as drone
     orthomosaics write it (feathered seams are a few partial values). A data band flagged as alpha by mistake
     (a colour-infrared image's fourth band, as in TreeSatAI's source files) would make GDAL's warper blank most
     pixels and the model see nothing, so it is refused, with the fix.
 
-    Reads one decimated overview of the band (at most `sample`² values)."""
+    Reads a 4 × 4 grid of `sample`-pixel windows spread over the band, not the whole band: a decimated read of a
+    large mosaic without overviews would read every block of it."""
     if info.alpha_band is None:
         return
     with rasterio.open(info.path) as src:
-        scale = max(1, max(src.width, src.height) // sample)
-        values = src.read(info.alpha_band, out_shape=(max(1, src.height // scale), max(1, src.width // scale)))
+        h, w = min(sample, src.height), min(sample, src.width)
+        rows = np.linspace(0, src.height - h, 4).astype(int)
+        cols = np.linspace(0, src.width - w, 4).astype(int)
+        values = np.concatenate([src.read(info.alpha_band, window=Window(c, r, w, h)).ravel()
+                                 for r in sorted(set(rows)) for c in sorted(set(cols))])
         opaque = np.iinfo(values.dtype).max if np.issubdtype(values.dtype, np.integer) else 1.0
     share = float(np.mean((values != 0) & (values != opaque)))
     if share > partial:
