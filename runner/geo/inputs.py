@@ -179,16 +179,16 @@ def band_layout(info: RasterInfo, modality: str) -> tuple[list[int], list[str]]:
     raise ValueError(f"unknown modality {modality}")
 
 
-def check_alpha_is_a_mask(info: RasterInfo, role: str, sample: int = 128, partial: float = 0.05) -> None:
-    """An alpha band must hold transparency: mostly fully transparent or fully opaque values, as drone
-    orthomosaics write it (feathered seams are a few partial values). A data band flagged as alpha by mistake
-    (a colour-infrared image's fourth band, as in TreeSatAI's source files) would make GDAL's warper blank most
-    pixels and the model see nothing, so it is refused, with the fix.
+def alpha_holds_data(info: RasterInfo, sample: int = 128, partial: float = 0.05) -> bool:
+    """Whether a band flagged as alpha holds data rather than transparency.
 
-    Reads a 4 × 4 grid of `sample`-pixel windows spread over the band, not the whole band: a decimated read of a
-    large mosaic without overviews would read every block of it."""
+    Transparency is mostly fully transparent or fully opaque values, as drone orthomosaics write it (feathered
+    seams are a few partial values). A data band flagged as alpha by mistake (GDAL's default for 4-band bytes,
+    so often an R, G, B, NIR image's NIR) has values all over the range; read as alpha, GDAL's warper would
+    weight or blank pixels by them. Reads a 4 × 4 grid of `sample`-pixel windows spread over the band, not the
+    whole band: a decimated read of a large mosaic without overviews would read every block of it."""
     if info.alpha_band is None:
-        return
+        return False
     with rasterio.open(info.path) as src:
         h, w = min(sample, src.height), min(sample, src.width)
         rows = np.linspace(0, src.height - h, 4).astype(int)
@@ -196,12 +196,7 @@ def check_alpha_is_a_mask(info: RasterInfo, role: str, sample: int = 128, partia
         values = np.concatenate([src.read(info.alpha_band, window=Window(c, r, w, h)).ravel()
                                  for r in sorted(set(rows)) for c in sorted(set(cols))])
         opaque = np.iinfo(values.dtype).max if np.issubdtype(values.dtype, np.integer) else 1.0
-    share = float(np.mean((values != 0) & (values != opaque)))
-    if share > partial:
-        raise InputError(
-            f"{role} file {info.path}: band {info.alpha_band} is flagged as alpha (transparency) but {share:.0%} of "
-            f"its values are neither 0 nor {opaque:g}, so it looks like a data band. If it holds data (e.g. NIR), "
-            f"clear the flag, e.g. gdal_edit.py -colorinterp_{info.alpha_band} undefined {Path(info.path).name}")
+    return float(np.mean((values != 0) & (values != opaque))) > partial
 
 
 def check_series(infos: list[RasterInfo], modality: str) -> tuple[list[int], list[str]]:

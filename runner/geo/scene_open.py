@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -13,8 +14,8 @@ from runner.geo.grid import GridSpec, check_crs, intersect, snap_outward, transf
 from runner.geo.inputs import (
     DatedRaster,
     RasterInfo,
+    alpha_holds_data,
     band_layout,
-    check_alpha_is_a_mask,
     check_series,
     raster_info,
 )
@@ -68,8 +69,13 @@ def open_scene(aerial: str | None, s1: list[DatedRaster], s2: list[DatedRaster],
              "s1": [raster_info(r.path, "Sentinel-1") for r in s1]}
     aerial_info = raster_info(aerial, "aerial") if aerial else None
     layouts = {m: check_series(infos[m], m) for m in ("s1", "s2") if infos[m]}
-    if aerial_info:
-        check_alpha_is_a_mask(aerial_info, "aerial")
+    notices = []
+    alpha_is_data = bool(aerial_info and alpha_holds_data(aerial_info))
+    if alpha_is_data:
+        notices.append(f"aerial file {Path(aerial).name}: band {aerial_info.alpha_band} is flagged as alpha "
+                       "(transparency) but holds data, so it is read as a data band (to make that explicit: "
+                       f"gdal_edit.py -colorinterp_{aerial_info.alpha_band} undefined {Path(aerial).name})")
+        aerial_info = replace(aerial_info, alpha_band=None)
     aerial_layout = band_layout(aerial_info, "aerial") if aerial_info else None
 
     first = (infos["s2"] or infos["s1"] or [aerial_info])[0]
@@ -102,11 +108,13 @@ def open_scene(aerial: str | None, s1: list[DatedRaster], s2: list[DatedRaster],
     xmin, ymin, xmax, ymax = snap_outward(*area, patch_size, anchor=anchor)
     grid = GridSpec(grid_crs, xmin, ymin, xmax, ymax, patch_size, tile_patches, aerial_px, ts_px)
     series = {m: ([r for r in (s1 if m == "s1" else s2)], layouts[m][0], layouts[m][1]) for m in layouts}
-    aerial_spec = (aerial, aerial_layout[0], aerial_layout[1]) if aerial_info else None
+    aerial_spec = (aerial, aerial_layout[0], aerial_layout[1], alpha_is_data) if aerial_info else None
     if norm is not None:
         checks = [("aerial", aerial_layout[1] if aerial_layout else None)] + [(m, layouts[m][1]) for m in layouts]
         for m, names in checks:
             if names is not None and m in norm.bands and len(norm.bands[m]) != len(names):
                 raise InputError(f"{m}: the model expects {len(norm.bands[m])} bands ({', '.join(norm.bands[m])}) "
                                  f"but the input has {len(names)}")
-    return Scene(grid, aerial_spec, series, s2_masks, norm, detect_conversions(infos["s1"], infos["s2"]))
+    scene = Scene(grid, aerial_spec, series, s2_masks, norm, detect_conversions(infos["s1"], infos["s2"]))
+    scene.notices.extend(notices)
+    return scene

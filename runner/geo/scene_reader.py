@@ -27,6 +27,7 @@ from runner.geo.block_cache import ensure_block_cache, needed_cache
 from runner.geo.dates import day_of_year
 from runner.geo.grid import GridSpec, TileWindow
 from runner.geo.inputs import DatedRaster
+from runner.geo.no_alpha import without_alpha_vrt
 from runner.geo.normalise import NormStats, robust_stats
 
 TS_MODALITIES = ("s1", "s2")
@@ -37,14 +38,15 @@ class Layer:
     """One raster on the grid at `px` pixels per patch, band subset `indexes` (1-based): read directly when it
     already lies on the grid's pixels (runner/geo/aligned.py), else warped window by window.
 
-    `direct=False` forces the warper (tests compare the two)."""
+    `direct=False` forces the warper (tests compare the two); `ignore_alpha` reads a band flagged as alpha as
+    data (runner/geo/no_alpha.py)."""
 
     def __init__(self, path: str, grid: GridSpec, px: int, indexes: list[int], resampling: Resampling,
-                 role: str, direct: bool = True) -> None:
+                 role: str, direct: bool = True, ignore_alpha: bool = False) -> None:
         self.path, self.role, self.indexes = path, role, indexes
         self.vrt: WarpedVRT | None = None
         try:
-            self.src = rasterio.open(path)
+            self.src = rasterio.open(without_alpha_vrt(path) if ignore_alpha else path)
             transform = grid.pixel_transform(px)
             self.width = max(grid.n_cols, grid.tile_patches) * px
             self.height = max(grid.n_rows, grid.tile_patches) * px
@@ -76,19 +78,21 @@ class Layer:
 
 
 class Scene:
-    def __init__(self, grid: GridSpec, aerial: tuple[str, list[int], list[str]] | None,
+    def __init__(self, grid: GridSpec, aerial: tuple[str, list[int], list[str], bool] | None,
                  series: dict[str, tuple[list[DatedRaster], list[int], list[str]]],
                  masks: list[DatedRaster] | None, norm: NormStats | None, conversions: dict[str, Any]) -> None:
         self.grid = grid
         self.norm = norm
         self.conversions = conversions  # {"s2_scale": 1 or 10000, "s1_linear": bool}
+        self.notices: list[str] = []    # what the reader decided about the user's files, for the job's log
         self.modalities: list[str] = []
         self.bands: dict[str, list[str]] = {}
         self.dates: dict[str, list[dt.date]] = {}
         self._layers: dict[str, list[Layer]] = {}
         if aerial is not None:
-            path, idx, names = aerial
-            self._layers["aerial"] = [Layer(path, grid, grid.aerial_px, idx, Resampling.average, "aerial")]
+            path, idx, names, ignore_alpha = aerial
+            self._layers["aerial"] = [Layer(path, grid, grid.aerial_px, idx, Resampling.average, "aerial",
+                                            ignore_alpha=ignore_alpha)]
             self.modalities.append("aerial")
             self.bands["aerial"] = names
         for m in TS_MODALITIES:

@@ -28,7 +28,7 @@ def run_classify(spec: ClassifySpec, ctx: JobContext) -> dict[str, Any]:
         raise InputError(f"out {spec.out}: folder {out.parent} does not exist")
     g = card["grid"]
     scene = open_scene_for(spec, tile_patches=g["tile_patches"], aerial_px=g["aerial_px"], ts_px=g["ts_px"],
-                           norm=NormStats.from_dict(card["norm"]), modalities=card["modalities"])
+                           norm=NormStats.from_dict(card["norm"]), modalities=card["modalities"], ctx=ctx)
     _check_bands(scene, card)
     classes = [ClassInfo(c["value"], c["name"], c["color"]) for c in card["classes"]]
     # A batch size the user set is an upper bound; otherwise the runner sizes it from free memory.

@@ -33,8 +33,9 @@ def series_from_spec(spec: InputsSpec) -> dict[str, Any]:
 
 
 def open_scene_for(spec: InputsSpec, *, tile_patches: int, aerial_px: int, ts_px: int = 1,
-                   norm: Any = None, modalities: list[str] | None = None) -> Any:
-    """Open the spec's imagery on one grid; `modalities` restricts to those a model knows."""
+                   norm: Any = None, modalities: list[str] | None = None, ctx: Any = None) -> Any:
+    """Open the spec's imagery on one grid; `modalities` restricts to those a model knows. What the reader
+    decided about the files (e.g. an alpha flag read as data) goes to the job's log through `ctx`."""
     from runner.geo import open_scene
 
     series = series_from_spec(spec)
@@ -49,6 +50,8 @@ def open_scene_for(spec: InputsSpec, *, tile_patches: int, aerial_px: int, ts_px
                        patch_size=spec.patch_size, tile_patches=tile_patches, aerial_px=aerial_px, ts_px=ts_px,
                        s2_masks=series["s2_masks"], max_dates=spec.max_dates, norm=norm)
     check_extent_size(scene.grid)
+    for notice in scene.notices if ctx is not None else []:
+        ctx.event("input", notice)
     return scene
 
 

@@ -26,12 +26,13 @@ def run_finetune(spec: FinetuneSpec, ctx: JobContext) -> dict[str, Any]:
         parent_state, parent_card = model_store.load_model(ctx.home, spec.model)
         g = parent_card["grid"]
         scene = open_scene_for(spec, tile_patches=g["tile_patches"], aerial_px=g["aerial_px"], ts_px=g["ts_px"],
-                               norm=NormStats.from_dict(parent_card["norm"]), modalities=parent_card["modalities"])
+                               norm=NormStats.from_dict(parent_card["norm"]), modalities=parent_card["modalities"],
+                               ctx=ctx)
         size = parent_card["size"]
         cfg = config_from_card(parent_card)
     else:
         scene = open_scene_for(spec, tile_patches=spec.tile_patches,
-                               aerial_px=spec.aerial_px or DEFAULT_AERIAL_PX[spec.size])
+                               aerial_px=spec.aerial_px or DEFAULT_AERIAL_PX[spec.size], ctx=ctx)
         scene.norm = scene.compute_norm()
         size = spec.size
         cfg = config_for_scene(size, scene)

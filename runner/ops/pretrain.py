@@ -20,7 +20,7 @@ def run_pretrain(spec: PretrainSpec, ctx: JobContext) -> dict[str, Any]:
     model_store.check_can_write(ctx.home, spec.out_model, overwrite=spec.overwrite)
     aerial_px = spec.aerial_px or DEFAULT_AERIAL_PX[spec.size]
     ctx.progress("reading", 0, 1)
-    scene = open_scene_for(spec, tile_patches=spec.tile_patches, aerial_px=aerial_px)
+    scene = open_scene_for(spec, tile_patches=spec.tile_patches, aerial_px=aerial_px, ctx=ctx)
     ctx.event("scene", f"grid {scene.grid.n_rows}×{scene.grid.n_cols} patches, modalities "
               f"{', '.join(scene.modalities)}", dates={m: len(d) for m, d in scene.dates.items()})
     scene.norm = scene.compute_norm()

@@ -143,10 +143,33 @@ def test_an_rgba_orthomosaic_is_three_bands_and_its_transparent_part_is_nodata(t
     assert batch["aerial"].shape[1] == 3
 
 
-def test_a_data_band_flagged_as_alpha_is_refused_with_the_fix(tmp_path: Path) -> None:
-    from runner.errors import InputError
+def test_a_data_band_flagged_as_alpha_is_read_as_data_with_a_notice(tmp_path: Path) -> None:
+    """R, G, B, NIR written with GDAL's defaults: NIR flagged as alpha. Read as the same file without the flag
+    would be (directly on the grid and warped), every band, and the job is told."""
+    from rasterio.enums import ColorInterp
+
     from runner.geo import open_scene
 
     nir = np.random.default_rng(2).integers(0, 256, size=(400, 600)).astype("uint8")
-    with pytest.raises(InputError, match=r"cir\.tif: band 4 is flagged as alpha .* gdal_edit\.py -colorinterp_4"):
-        open_scene(_rgba(tmp_path, nir, "cir.tif"), [], _s2(tmp_path), aerial_px=20)
+    flagged = _rgba(tmp_path, nir, "cir.tif")
+    plain = tmp_path / "plain.tif"
+    plain.write_bytes(Path(flagged).read_bytes())
+    with rasterio.open(plain, "r+") as dst:
+        dst.colorinterp = [ColorInterp.red, ColorInterp.green, ColorInterp.blue, ColorInterp.undefined]
+    s2 = _s2(tmp_path)
+    reads = {}
+    for name, path in (("flagged", flagged), ("plain", str(plain))):
+        scene = open_scene(path, [], s2, aerial_px=20)
+        try:
+            reads[name] = scene._layers["aerial"][0].read(0, 0, 120, 240), scene.bands["aerial"], scene.notices
+            warped = Layer(path, GRID, 20, [1, 2, 3, 4], Resampling.average, "aerial", direct=False,
+                           ignore_alpha=name == "flagged").read(0, 0, 120, 240)
+        finally:
+            scene.close()
+        np.testing.assert_array_equal(warped, reads[name][0])
+    (flagged_px, flagged_bands, notices), (plain_px, plain_bands, plain_notices) = reads["flagged"], reads["plain"]
+    assert flagged_bands == plain_bands == ["R", "G", "B", "NIR"]
+    np.testing.assert_array_equal(flagged_px, plain_px)
+    assert not np.isnan(flagged_px).any()
+    assert plain_notices == [] and len(notices) == 1
+    assert "cir.tif: band 4 is flagged as alpha" in notices[0] and "gdal_edit.py -colorinterp_4" in notices[0]

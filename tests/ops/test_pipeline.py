@@ -60,6 +60,27 @@ def test_classify_writes_a_styled_map_that_matches_the_labels(trained, scene: Pa
     assert 100 < result["peak_rss_mb"] <= resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 + 1
 
 
+def test_nir_flagged_as_alpha_gives_the_same_map_and_says_so(trained, scene: Path, tmp_path: Path) -> None:
+    """The scene's R, G, B, NIR aerial re-flagged as GDAL writes 4-band bytes by default (NIR = alpha)."""
+    from rasterio.enums import ColorInterp
+
+    flagged = tmp_path / "aerial_rgba.tif"
+    flagged.write_bytes((scene / "aerial.tif").read_bytes())
+    with rasterio.open(flagged, "r+") as dst:
+        dst.colorinterp = [ColorInterp.red, ColorInterp.green, ColorInterp.blue, ColorInterp.alpha]
+    maps = {}
+    for name, aerial in (("plain", scene / "aerial.tif"), ("flagged", flagged)):
+        ctx = RecordingContext(trained["home"], f"alpha-{name}")
+        result = run_operation("classify", {**inputs(scene), "aerial": str(aerial), "model": "clf",
+                                            "out": str(tmp_path / f"{name}.tif")}, ctx)
+        with rasterio.open(result["class_map"]) as src:
+            maps[name] = src.read(1)
+        notices = [m for kind, m, _ in ctx.events if kind == "input"]
+        assert notices == ([] if name == "plain" else [notices[0]])
+    assert "aerial_rgba.tif: band 4 is flagged as alpha" in notices[0]
+    np.testing.assert_array_equal(maps["flagged"], maps["plain"])
+
+
 def test_s2_only_inference_on_a_trimodal_model(trained, scene: Path, tmp_path: Path) -> None:
     result = run_operation("classify", {**inputs(scene, ("s2",)), "model": "clf", "out": str(tmp_path / "s2.tif")},
                            RecordingContext(trained["home"], "s2"))
