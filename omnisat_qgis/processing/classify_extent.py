@@ -50,8 +50,9 @@ class ClassifyExtentAlgorithm(OmniSatAlgorithm):
         conf = QgsRasterLayer(result["confidence"], "confidence")
         if conf.isValid():
             style_confidence(conf)
-        if run_summary(result):
-            feedback.pushInfo(f"classified{run_summary(result)}")
+        summary = run_summary(result)
+        if summary:
+            feedback.pushInfo(f"classified{summary}")
         for a in result.get("areas", []):
             feedback.pushInfo(f"{a['name']}: {a['hectares']:.2f} ha")
         return {"OUTPUT": result["class_map"], "CONFIDENCE": result["confidence"]}

@@ -50,8 +50,9 @@ def open_scene_for(spec: InputsSpec, *, tile_patches: int, aerial_px: int, ts_px
                        patch_size=spec.patch_size, tile_patches=tile_patches, aerial_px=aerial_px, ts_px=ts_px,
                        s2_masks=series["s2_masks"], max_dates=spec.max_dates, norm=norm)
     check_extent_size(scene.grid)
-    for notice in scene.notices if ctx is not None else []:
-        ctx.event("input", notice)
+    if ctx is not None:
+        for notice in scene.notices:
+            ctx.event("input", notice)
     return scene
 
 

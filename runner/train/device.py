@@ -57,10 +57,10 @@ def amp_dtype(device: torch.device, amp: str = "auto", *, inference: bool = Fals
         raise InputError(f"amp {amp!r}: choose auto, bf16 or off")
     if device.type == "cuda":
         return torch.bfloat16
+    if not (inference and width >= CPU_BF16_MIN_WIDTH):
+        return None
     native = cpu_has_native_bf16() if native_bf16 is None else native_bf16
-    if device.type == "cpu" and inference and width >= CPU_BF16_MIN_WIDTH and native:
-        return torch.bfloat16
-    return None
+    return torch.bfloat16 if native else None
 
 
 @contextlib.contextmanager

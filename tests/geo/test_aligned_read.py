@@ -30,9 +30,9 @@ def write(path: Path, data: np.ndarray, *, res: float, x0: float, y0: float, crs
 
 
 def both(path: str, px: int, resampling: Resampling) -> tuple[Layer, Layer]:
-    direct = Layer(path, GRID, px, [1, 2] if rasterio.open(path).count > 1 else [1], resampling, "test")
-    warped = Layer(path, GRID, px, direct.indexes, resampling, "test", direct=False)
-    return direct, warped
+    """The same two bands read directly (where possible) and through the warper."""
+    return (Layer(path, GRID, px, [1, 2], resampling, "test"),
+            Layer(path, GRID, px, [1, 2], resampling, "test", direct=False))
 
 
 @pytest.mark.parametrize(("dtype", "nodata", "resampling"), [
