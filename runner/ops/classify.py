@@ -34,7 +34,7 @@ def run_classify(spec: ClassifySpec, ctx: JobContext) -> dict[str, Any]:
     # A batch size the user set is an upper bound; otherwise the runner sizes it from free memory.
     requested = spec.batch_size if "batch_size" in spec.model_fields_set else None
     predictor = Predictor(config_from_card(card), state, device=spec.device, amp=spec.amp, batch_size=requested,
-                          dates=spec.max_dates, compile=spec.compile)
+                          dates=spec.max_dates, compile=spec.compile, modalities=list(scene.modalities))
     stride = max(1, g["tile_patches"] - spec.overlap)
     tiles = scene.tiles(stride=stride)
     ctx.event("classify", f"{len(tiles)} tiles over {scene.grid.n_rows}×{scene.grid.n_cols} patches with "

@@ -9,7 +9,7 @@ job finishes instead of failing at tile 4,000.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 import numpy as np
@@ -22,6 +22,9 @@ from runner.model.tensors import batch_size_of
 T = TypeVar("T")
 MAX_AUTO_BATCH = 256
 MEMORY_FRACTION = 0.6   # of the free memory, leaving room for the allocator's slack and other programs
+CPU_BATCH = 8           # tiles per batch on a CPU with the aerial image
+CPU_TOKEN_ROWS = 1024   # without it: at least this many combiner rows (tiles × tokens) per batch ...
+CPU_MAX_BATCH = 32      # ... up to this many tiles
 
 
 def inference_bytes_per_tile(cfg: OmniSatConfig, dates: int = 50) -> int:
@@ -46,6 +49,24 @@ def inference_bytes_per_tile(cfg: OmniSatConfig, dates: int = 50) -> int:
     return int(total * 1.5)
 
 
+def cpu_batch_size(cfg: OmniSatConfig, modalities: Sequence[str] | None = None) -> int:
+    """Tiles per batch on a CPU when the user sets none, for a model used with `modalities` (default: all of its).
+
+    Why: with the aerial image, the CNN's convolutions over 8 × 36 patches already run at oneDNN's full speed and
+    more tiles only cost memory (~1 GB per 8 tiles for `base` at 0.2 m). Without it, the time is in the combiner's
+    and the LTAEs' matmuls, whose row count is tiles × tokens: 8 tiles of S2 only are 296 combiner rows, too short
+    for full-speed kernels. Doubling until 1,024 rows (S1 + S2: 16 tiles, S2 or S1 alone: 32) ran 7–25 % faster
+    (`base` and `tiny`, fp32 and bf16; docs/performance.md), and beyond that nothing more."""
+    mods = list(modalities) if modalities is not None else list(cfg.modalities)
+    if "aerial" in mods:
+        return CPU_BATCH
+    tokens = cfg.n_patches * len(mods) + 1
+    size = CPU_BATCH
+    while size * tokens < CPU_TOKEN_ROWS and size < CPU_MAX_BATCH:
+        size *= 2
+    return size
+
+
 def free_memory(device: torch.device) -> int:
     """Bytes this process can still use on `device`: free GPU memory, or the machine's available RAM."""
     if device.type == "cuda":
@@ -57,18 +78,19 @@ def free_memory(device: torch.device) -> int:
 
 
 def pick_batch_size(requested: int | None, per_tile: int, free: int, *, device: str = "cpu",
-                    fraction: float = MEMORY_FRACTION, cap: int = MAX_AUTO_BATCH) -> int:
+                    fraction: float = MEMORY_FRACTION, cap: int = MAX_AUTO_BATCH, cpu_default: int = CPU_BATCH) -> int:
     """The batch size to start with.
 
-    `requested` None means choose: as many tiles as fit in `fraction` of the free memory (on a CPU at most 8:
-    bigger batches buy nothing there and cost memory). A requested size is lowered when it would not fit, never
-    raised. If not even one tile fits, say so before anything starts."""
+    `requested` None means choose: on a GPU as many tiles as fit in `fraction` of the free memory (at most `cap`);
+    on a CPU `cpu_default` (see `cpu_batch_size`: bigger batches buy nothing there and cost memory), if it fits.
+    A requested size is lowered when it would not fit, never raised. If not even one tile fits, say so before
+    anything starts."""
     fits = int(free * fraction // max(per_tile, 1))
     if fits < 1:
         raise ResourceError(f"one tile needs about {per_tile / 2**20:,.0f} MB on {device} but only "
                             f"{free / 2**20:,.0f} MB are free; close other programs or use a smaller tile or "
                             "aerial resolution")
-    want = requested if requested is not None else (cap if device == "cuda" else 8)
+    want = requested if requested is not None else (cap if device == "cuda" else cpu_default)
     return max(1, min(want, fits))
 
 

@@ -16,7 +16,13 @@ import torch
 from runner.errors import InputError
 from runner.model import OmniSatClassifier, OmniSatConfig, to_tensors
 from runner.model.fuse import prepare_for_inference
-from runner.train.batching import AdaptiveBatches, free_memory, inference_bytes_per_tile, pick_batch_size
+from runner.train.batching import (
+    AdaptiveBatches,
+    cpu_batch_size,
+    free_memory,
+    inference_bytes_per_tile,
+    pick_batch_size,
+)
 from runner.train.device import amp_dtype, autocast, choose_device
 
 log = logging.getLogger("runner.predict")
@@ -24,7 +30,9 @@ log = logging.getLogger("runner.predict")
 
 class Predictor:
     def __init__(self, cfg: OmniSatConfig, state_dict: dict[str, torch.Tensor], device: str = "auto",
-                 amp: str = "auto", batch_size: int | None = None, dates: int = 50, compile: bool = False) -> None:
+                 amp: str = "auto", batch_size: int | None = None, dates: int = 50, compile: bool = False,
+                 modalities: list[str] | None = None) -> None:
+        """`modalities`: the subset the inputs will have (default: all the model knows); sizes the CPU batch."""
         key = "heads.patch.1.weight"
         if key not in state_dict:
             raise InputError("the model has no classification head; fine-tune it on labels first")
@@ -39,7 +47,8 @@ class Predictor:
         prepare_for_inference(self.model, fuse_activations=not compile)
         self._forward = torch.compile(self.model, dynamic=True) if compile else self.model
         per_tile = inference_bytes_per_tile(cfg, dates)
-        size = pick_batch_size(batch_size, per_tile, free_memory(self.device), device=self.device.type)
+        size = pick_batch_size(batch_size, per_tile, free_memory(self.device), device=self.device.type,
+                               cpu_default=cpu_batch_size(cfg, modalities))
         self.batches = AdaptiveBatches(size, self.device, on_shrink=self._shrunk)
 
     @property

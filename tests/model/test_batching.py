@@ -15,6 +15,7 @@ import torch
 from runner.errors import InputError, ResourceError
 from runner.model import OmniSatClassifier, OmniSatConfig
 from runner.train.batching import (
+    cpu_batch_size,
     inference_bytes_per_tile,
     is_out_of_memory,
     pick_batch_size,
@@ -33,6 +34,25 @@ def test_pick_batch_size_from_free_memory() -> None:
     assert pick_batch_size(None, 1 * MB, 100_000 * MB, device="cpu") == 8           # CPUs gain nothing past 8
     assert pick_batch_size(32, 100 * MB, 1_000 * MB, device="cpu") == 6             # lowered to what fits
     assert pick_batch_size(4, 1 * MB, 100_000 * MB, device="cuda") == 4             # never raised
+    assert pick_batch_size(None, 1 * MB, 100_000 * MB, device="cpu", cpu_default=32) == 32
+    assert pick_batch_size(None, 100 * MB, 1_000 * MB, device="cpu", cpu_default=32) == 6  # memory still rules
+    assert pick_batch_size(None, 1 * MB, 100_000 * MB, device="cuda", cpu_default=32) == 256
+
+
+ALL = {"aerial": 4, "s1": 2, "s2": 10}
+
+
+@pytest.mark.parametrize(("modalities", "used", "tile_patches", "expected"), [
+    (ALL, None, 6, 8),                  # the aerial CNN: 8 tiles already run the convolutions at full speed
+    ({"s1": 2, "s2": 10}, None, 6, 16),  # 73 tokens per tile: 16 tiles = 1,168 combiner rows
+    ({"s2": 10}, None, 6, 32),           # 37 tokens: 32 tiles
+    (ALL, ["s2"], 6, 32),                # a tri-modal model given only S2 runs like an S2 model
+    (ALL, ["s1", "s2"], 6, 16),
+    ({"s2": 10}, None, 12, 8),           # 145 tokens per tile: 8 tiles are 1,160 rows already
+])
+def test_cpu_batch_grows_until_the_combiner_has_enough_rows(modalities, used, tile_patches, expected) -> None:
+    cfg = OmniSatConfig.for_size("base", modalities, tile_patches=tile_patches)
+    assert cpu_batch_size(cfg, used) == expected
 
 
 def test_pick_batch_size_refuses_before_starting() -> None:
@@ -134,6 +154,16 @@ def test_explicit_precision_overrides_auto_and_bad_values_are_named() -> None:
     assert amp_dtype(cpu, "off", inference=True, width=1024, native_bf16=True) is None
     with pytest.raises(InputError, match="amp 'fp16'"):
         amp_dtype(cpu, "fp16")
+
+
+def test_predictor_sizes_its_cpu_batch_for_the_modalities_it_will_get(predictor_and_state) -> None:
+    cfg, state = predictor_and_state
+    assert Predictor(cfg, state, device="cpu").batch_size == 8
+    s2_only = Predictor(cfg, state, device="cpu", modalities=["s2"])
+    assert s2_only.batch_size == 32
+    assert Predictor(cfg, state, device="cpu", batch_size=12, modalities=["s2"]).batch_size == 12  # the user's size
+    batch = make_batch(np.random.default_rng(4), b=3, k=4, t=5, modalities=("s2",))
+    assert s2_only.predict(batch, modalities=["s2"]).shape == (3, cfg.tile_patches, cfg.tile_patches, CLASSES)
 
 
 def test_predictor_auto_precision_follows_model_width_and_this_cpu() -> None:
