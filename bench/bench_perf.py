@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.perf_classify import classify_scaling
+from bench.perf_training import training_reads
 from runner.allocator import jemalloc_env, system_env
 
 REPO = Path(__file__).resolve().parents[1]
@@ -201,13 +202,14 @@ def run() -> dict[str, Any]:
     sizes = [float(x) for x in os.environ.get("OMNISAT_BENCH_SIZES_KM", "1,2,4").split(",")]
     mods = os.environ.get("OMNISAT_BENCH_SCALING_MODALITIES", "aerial,s1,s2").split(",")
     result["classify"] = classify_scaling(sizes, mods)
+    result["training_reads"] = training_reads()
     result["seconds"] = round(time.time() - t0, 1)
     return result
 
 
 if __name__ == "__main__":
-    # `python -m bench.bench_perf bf16|bf16-base|model|compiled|classify` re-measures only that part and merges it into
-    # results.json
+    # `python -m bench.bench_perf bf16|bf16-base|model|compiled|classify|training` re-measures only that part and
+    # merges it into results.json
     path = REPO / "bench" / "results.json"
     results = json.loads(path.read_text()) if path.exists() else {}
     if sys.argv[1:] == ["bf16"]:
@@ -217,6 +219,9 @@ if __name__ == "__main__":
         mods = os.environ.get("OMNISAT_BENCH_SCALING_MODALITIES", "aerial,s1,s2").split(",")
         results.setdefault("perf", {})["classify"] = {**classify_scaling(sizes, mods),
                                                       "when": time.strftime("%Y-%m-%dT%H:%M:%S")}
+    elif sys.argv[1:] == ["training"]:
+        results.setdefault("perf", {})["training_reads"] = {**training_reads(),
+                                                            "when": time.strftime("%Y-%m-%dT%H:%M:%S")}
     elif sys.argv[1:] == ["bf16-base"]:
         results.setdefault("perf", {})["bf16_base_inference"] = bf16_base_inference()
     elif sys.argv[1:] == ["compiled"]:

@@ -54,7 +54,8 @@ def _add_inputs(p: argparse.ArgumentParser) -> None:
     g.add_argument("--patch-size", type=float, default=10.0, help="patch size in metres (default 10)")
     g.add_argument("--max-dates", type=int, default=50, help="dates per series at most (default 50)")
     g.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
-    g.add_argument("--batch-size", type=int, help="tiles per batch (default: from free memory; 8 on a CPU)")
+    g.add_argument("--batch-size", type=int,
+                   help="tiles per batch (default: from free memory; on a CPU 8 with aerial, 16-32 without)")
     g.add_argument("--amp", choices=["auto", "bf16", "off"], default="auto",
                    help="mixed precision: auto = bf16 on CUDA, and for classifying with a base-size model on "
                    "CPUs with AMX or AVX512-BF16; fp32 otherwise")

@@ -29,6 +29,7 @@ from runner.geo.grid import GridSpec, TileWindow
 from runner.geo.inputs import DatedRaster
 from runner.geo.no_alpha import without_alpha_vrt
 from runner.geo.normalise import NormStats, robust_stats
+from runner.geo.tile_cache import TileCache
 
 TS_MODALITIES = ("s1", "s2")
 SCL_INVALID = (0, 1, 3, 8, 9, 10, 11)  # no data, saturated, cloud shadow, clouds, cirrus, snow
@@ -89,6 +90,7 @@ class Scene:
         self.bands: dict[str, list[str]] = {}
         self.dates: dict[str, list[dt.date]] = {}
         self._layers: dict[str, list[Layer]] = {}
+        self.tile_cache: TileCache | None = None  # set by training jobs (runner/ops/common.py: cached_tiles)
         if aerial is not None:
             path, idx, names, ignore_alpha = aerial
             self._layers["aerial"] = [Layer(path, grid, grid.aerial_px, idx, Resampling.average, "aerial",
@@ -174,12 +176,28 @@ class Scene:
 
     # -- reading --------------------------------------------------------------------------------------
     def read_batch(self, tiles: list[TileWindow], normalise: bool = True) -> dict[str, Any]:
+        """The model's input for `tiles` (normalised unless told), from the tile cache where one is set."""
+        if self.tile_cache is not None and normalise:
+            return self._read_through_cache(tiles, self.tile_cache)
+        return self._read(tiles, normalise)
+
+    def _read_through_cache(self, tiles: list[TileWindow], cache: TileCache) -> dict[str, Any]:
+        parts = [cache.get((t.row, t.col)) for t in tiles]
+        missing = [i for i, part in enumerate(parts) if part is None]
+        if missing:
+            fresh = self._read([tiles[i] for i in missing], True)
+            for j, i in enumerate(missing):
+                parts[i] = {k: v[j] for k, v in fresh.items() if k != "tiles"}
+                cache.put((tiles[i].row, tiles[i].col), parts[i])
+        return {"tiles": list(tiles), **{k: np.stack([part[k] for part in parts]) for k in parts[0]}}
+
+    def _read(self, tiles: list[TileWindow], normalise: bool) -> dict[str, Any]:
         p = self.grid.tile_patches
         r0, c0 = min(t.row for t in tiles), min(t.col for t in tiles)
         r1, c1 = max(t.row for t in tiles) + p, max(t.col for t in tiles) + p
         union = (r1 - r0) * (c1 - c0)
         if union > 3 * len(tiles) * p * p:  # scattered tiles (shuffled training): read each on its own
-            parts = [self.read_batch([t], normalise) for t in tiles]
+            parts = [self._read([t], normalise) for t in tiles]
             return {k: (np.concatenate([b[k] for b in parts]) if k != "tiles" else list(tiles)) for k in parts[0]}
         out: dict[str, Any] = {"tiles": list(tiles)}
         if "aerial" in self._layers:

@@ -6,6 +6,7 @@ import datetime as dt
 import math
 import random
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
@@ -64,6 +65,30 @@ def check_extent_size(grid: Any, limits: Limits | None = None) -> None:
         raise ResourceError(f"the extent is {area_km2:,.3g} km² ({grid.n_rows}×{grid.n_cols} patches), beyond this "
                             f"runner's limit of {limits.max_extent_km2:,.3g} km² (OMNISAT_MAX_EXTENT_KM2); "
                             "choose a smaller extent or raise the limit")
+
+
+@contextmanager
+def cached_tiles(scene: Any, ctx: Any) -> Iterator[Any]:
+    """Training reads each tile once and later epochs load it from the job's folder (runner/geo/tile_cache.py).
+
+    Set after the scene's normalisation is fixed (the cache holds normalised arrays); the files are removed when
+    the block ends, however it ends, and the job's log says what the cache held."""
+    from runner import dist
+    from runner.geo.tile_cache import TileCache
+
+    cache = TileCache(ctx.work_dir / f"tile-cache-rank{dist.info().rank}")
+    scene.tile_cache = cache
+    try:
+        yield cache
+    finally:
+        scene.tile_cache = None
+        stats = cache.stats()
+        cache.clear()
+        if stats["hits"]:
+            note = (f"; the {cache.budget / 2**30:.1f} GB budget (OMNISAT_TILE_CACHE_GB) was reached, later tiles "
+                    "were read every epoch" if stats["full"] else "")
+            ctx.event("tile cache", f"{stats['tiles']} tiles read once ({stats['mb']:,.0f} MB), "
+                      f"{stats['hits']:,} later reads from the cache{note}", **stats)
 
 
 def shuffled(tiles: list, seed: int) -> list:

@@ -9,7 +9,14 @@ from runner import dist
 from runner.dist.train import train_batches
 from runner.errors import InputError
 from runner.jobs.context import JobContext
-from runner.ops.common import DEFAULT_AERIAL_PX, base_card, finite_metrics, fixed_batches, open_scene_for
+from runner.ops.common import (
+    DEFAULT_AERIAL_PX,
+    base_card,
+    cached_tiles,
+    finite_metrics,
+    fixed_batches,
+    open_scene_for,
+)
 from runner.ops.model_glue import config_for_scene, config_from_card, train_options
 from runner.specs import FinetuneSpec
 
@@ -52,9 +59,11 @@ def run_finetune(spec: FinetuneSpec, ctx: JobContext) -> dict[str, Any]:
               f"{len(train_tiles)} training and {len(val_tiles)} validation tiles (spatially disjoint blocks)")
 
     # under torchrun each rank gets its share of the training tiles (runner/dist); validation sees them all
-    result = finetune(cfg, len(labels.classes), train_batches(scene, train_tiles, spec.batch_size, labels, spec.seed),
-                      fixed_batches(scene, val_tiles, spec.batch_size, labels), train_options(spec), ctx,
-                      ctx.work_dir / "checkpoint", init_state=parent_state)
+    with cached_tiles(scene, ctx):
+        result = finetune(cfg, len(labels.classes),
+                          train_batches(scene, train_tiles, spec.batch_size, labels, spec.seed),
+                          fixed_batches(scene, val_tiles, spec.batch_size, labels), train_options(spec), ctx,
+                          ctx.work_dir / "checkpoint", init_state=parent_state)
     card = base_card(spec, scene, name=spec.out_model, kind="classifier", size=size, cfg=cfg, parent=spec.model)
     card["classes"] = [{"value": c.value, "name": c.name, "color": c.color} for c in labels.classes]
     card["metrics"] = finite_metrics(result.metrics)

@@ -7,7 +7,14 @@ from typing import Any
 from runner import dist
 from runner.dist.train import train_batches
 from runner.jobs.context import JobContext
-from runner.ops.common import DEFAULT_AERIAL_PX, base_card, finite_metrics, fixed_batches, open_scene_for
+from runner.ops.common import (
+    DEFAULT_AERIAL_PX,
+    base_card,
+    cached_tiles,
+    finite_metrics,
+    fixed_batches,
+    open_scene_for,
+)
 from runner.ops.model_glue import config_for_scene, train_options
 from runner.specs import PretrainSpec
 
@@ -31,9 +38,10 @@ def run_pretrain(spec: PretrainSpec, ctx: JobContext) -> dict[str, Any]:
     ctx.event("split", f"{len(train_tiles)} training tiles, {len(val_tiles)} validation tiles (spatial blocks)")
     cfg = config_for_scene(spec.size, scene)
     # under torchrun each rank gets its share of the training tiles (runner/dist); validation sees them all
-    result = pretrain(cfg, train_batches(scene, train_tiles, spec.batch_size, seed=spec.seed),
-                      fixed_batches(scene, val_tiles, spec.batch_size), train_options(spec), ctx,
-                      ctx.work_dir / "checkpoint")
+    with cached_tiles(scene, ctx):
+        result = pretrain(cfg, train_batches(scene, train_tiles, spec.batch_size, seed=spec.seed),
+                          fixed_batches(scene, val_tiles, spec.batch_size), train_options(spec), ctx,
+                          ctx.work_dir / "checkpoint")
     card = base_card(spec, scene, name=spec.out_model, kind="pretrained", size=spec.size, cfg=cfg, parent=None)
     card["classes"] = []
     card["metrics"] = finite_metrics(result.metrics)

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import rasterio
 
-from runner.errors import InputError, ResourceError
+from runner.errors import Cancelled, InputError, ResourceError
 from runner.ops import run_operation
 from tests.ops.conftest import RecordingContext, inputs
 
@@ -26,6 +26,34 @@ def test_finetuned_tiny_model_beats_chance_on_held_out_blocks(trained) -> None:
     assert card["parent"] == "pre" and card["kind"] == "classifier"
     assert card["norm"]["bands"]["s2"][0] == "B2" and card["grid"]["tile_patches"] == 6
     assert [c["name"] for c in card["classes"]] == [c["name"] for c in trained["finetune"]["classes"]]
+
+
+def test_training_reads_each_tile_once_and_leaves_no_cache_behind(trained) -> None:
+    ctx = trained["ft_ctx"]
+    cached = [data for kind, _, data in ctx.events if kind == "tile cache"]
+    card = json.loads((trained["home"] / "models" / "clf" / "card.json").read_text())
+    tiles = card["training"]["train_tiles"] + card["training"]["val_tiles"]
+    assert len(cached) == 1 and cached[0]["tiles"] == tiles
+    assert cached[0]["misses"] == tiles                                    # each tile read from the files once
+    assert cached[0]["hits"] >= (card["training"]["epochs"] - 1) * tiles   # every later epoch from the cache
+    assert not list(ctx.work_dir.glob("tile-cache*"))
+
+
+class CancelAfterFirstEpoch(RecordingContext):
+    def _on_event(self, kind: str, message: str, data: dict) -> None:
+        super()._on_event(kind, message, data)
+        if kind == "epoch":
+            self.cache_files = list(self.work_dir.glob("tile-cache*/*.npz"))
+            self.cancel()
+
+
+def test_a_cancelled_training_removes_its_cache(trained, scene: Path) -> None:
+    ctx = CancelAfterFirstEpoch(trained["home"], "ft-cancelled")
+    with pytest.raises(Cancelled):
+        run_operation("finetune", {**inputs(scene), "model": "pre", "labels": str(scene / "labels.gpkg"),
+                                   "class_field": "class_name", "out_model": "never", "epochs": 5}, ctx)
+    assert ctx.cache_files                           # the cache was in use ...
+    assert not list(ctx.work_dir.glob("tile-cache*"))  # ... and is gone with the job
 
 
 def test_classify_writes_a_styled_map_that_matches_the_labels(trained, scene: Path, tmp_path: Path) -> None:
