@@ -24,9 +24,9 @@ DEFAULT_BUDGET_GB = 20.0
 
 
 def cache_budget(folder: Path) -> int:
-    """Bytes the cache may use in `folder`: the configured budget, at most half the disk space free there."""
+    """Bytes the cache may use in `folder` (which exists): the configured budget, at most half the disk space
+    free there."""
     gb = float(os.environ.get("OMNISAT_TILE_CACHE_GB", DEFAULT_BUDGET_GB))
-    folder.mkdir(parents=True, exist_ok=True)
     return int(max(0.0, min(gb * 2**30, shutil.disk_usage(folder).free / 2)))
 
 
