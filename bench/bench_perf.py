@@ -23,15 +23,36 @@ from importlib.metadata import version as package_version
 from pathlib import Path
 from typing import Any
 
+import torch
+
+from bench.bench_model import BANDS, K_AERIAL, P
 from bench.perf_classify import classify_scaling
+from bench.perf_probes import SUBSETS
 from bench.perf_training import training_reads
 from runner.allocator import jemalloc_env, system_env
+from runner.model import OmniSatConfig
+from runner.train.batching import cpu_batch_size
+from runner.train.device import amp_dtype
 
 REPO = Path(__file__).resolve().parents[1]
 ROUNDS = int(os.environ.get("OMNISAT_BENCH_ROUNDS", "3"))
 TILE_KM2 = 0.06 * 0.06  # a 6×6-patch tile of 10 m patches
-FORWARD_BATCH = {"all": 4, "s1+s2": 16, "s2": 16, "s1": 16}
 PRETRAIN_BATCH = 8
+
+
+def runner_batch(subset: str) -> int:
+    """Tiles per batch the runner picks on a CPU for a `base` model of this subset (`cpu_batch_size`)."""
+    mods = SUBSETS[subset]
+    return cpu_batch_size(OmniSatConfig.for_size("base", {m: BANDS[m] for m in mods}, tile_patches=P,
+                                                 aerial_px=K_AERIAL))
+
+
+def runner_precision() -> str:
+    """What `amp=auto` picks for classifying with a `base` model on this machine's CPU."""
+    return "bf16" if amp_dtype(torch.device("cpu"), "auto", inference=True, width=256) else "fp32"
+
+
+FORWARD_BATCH = {subset: runner_batch(subset) for subset in ("all", "s1+s2", "s2", "s1")}
 
 
 def allocator_env(name: str) -> dict[str, str]:
@@ -117,6 +138,11 @@ def summary(model: dict[str, Any]) -> dict[str, Any]:
                 "fp32_s_per_km2": round(1 / TILE_KM2 / fp32["tiles_per_s"], 2),
                 "bf16_s_per_km2": round(1 / TILE_KM2 / bf16["tiles_per_s"], 2),
             }
+        default = model[f"forward/{subset}/{runner_precision()}/jemalloc"]
+        s[f"{subset}/runner_default"] = {"precision": runner_precision(), "batch": default["batch"],
+                                         "fraction_of_peak": default["fraction_of_peak"],
+                                         "tiles_per_s": default["tiles_per_s"],
+                                         "s_per_km2": round(1 / TILE_KM2 / default["tiles_per_s"], 2)}
         s[f"{subset}/jemalloc_speedup_fp32"] = round(model[f"forward/{subset}/fp32/system"]["seconds"]
                                                      / model[f"forward/{subset}/fp32/jemalloc"]["seconds"], 3)
     for alloc in ("system", "jemalloc"):

@@ -14,7 +14,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from runner.model.ltae_inference import dense_eval
+from runner.model.ltae_inference import dense_eval_chunked
 
 
 def sinusoid(positions: Tensor, width: int, period: float) -> Tensor:
@@ -81,7 +81,7 @@ class LTAE(nn.Module):
 
         if not self.training and self.dense_inference:
             pe = sinusoid(dates, self.dim // self.heads, self.period).repeat(1, 1, self.heads)  # (B, T, D)
-            out, attn = dense_eval(self, seq, pe, valid, has_token, b, p)
+            out, attn = dense_eval_chunked(self, seq, pe, valid, has_token, b, p)
             tokens = torch.where(has_token[:, None], token_group_norm(self.out_mlp(out), self.out_norm), 0.0)
         else:
             tokens, attn = self._forward_masked(seq, dates, valid, has_token, b, p, t)

@@ -57,6 +57,49 @@ def test_dense_ltae_equals_the_masked_path(trained_ish, modalities) -> None:
     torch.testing.assert_close(dense, masked, atol=1e-5, rtol=1e-4)
 
 
+@pytest.mark.parametrize("tiles_per_chunk", [1, 2])
+def test_chunked_dense_ltae_gives_the_one_pass_answer(trained_ish, monkeypatch, tiles_per_chunk) -> None:
+    """3 tiles in chunks of 1 or 2 (the last one short): same tokens, has_token and date attention."""
+    from runner.model import ltae_inference
+
+    model, batch = trained_ish
+    enc = model.encoder.encoders["s2"]
+    series = (batch["s2"], batch["s2_doy"], batch["s2_mask"])
+    with torch.inference_mode():
+        one_pass = enc(*series)
+        t, p2 = batch["s2"].shape[1], batch["s2_mask"].shape[-1] ** 2
+        monkeypatch.setattr(ltae_inference, "CHUNK_VALUES", tiles_per_chunk * p2 * t * enc.dim)
+        assert ltae_inference.chunk_tiles(batch["s2_mask"].shape[-1], t, enc.dim,
+                                          ltae_inference.CHUNK_VALUES) == tiles_per_chunk
+        chunked = enc(*series)
+    assert batch["s2"].shape[0] == 3
+    for a, b in zip(one_pass, chunked, strict=True):
+        torch.testing.assert_close(a, b, atol=1e-6, rtol=1e-5)
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.bfloat16])
+def test_group_standardise_is_group_norm_without_affine(dtype) -> None:
+    """Both ways of computing it (block-averaging matmuls in fp32, layer_norm in bf16) against GroupNorm."""
+    from runner.model.ltae_inference import group_standardise
+
+    torch.manual_seed(0)
+    y = torch.relu(torch.randn(500, 64) * 2 + 0.5)
+    expected = torch.nn.functional.group_norm(y, 4, eps=1e-5)
+    got = group_standardise(y.to(dtype), 4, 1e-5)
+    assert got.dtype == dtype
+    tol = {"atol": 1e-5, "rtol": 1e-4} if dtype == torch.float32 else {"atol": 0.05, "rtol": 0.02}
+    torch.testing.assert_close(got.float(), expected, **tol)
+
+
+def test_chunk_tiles_keeps_a_chunk_near_its_budget() -> None:
+    from runner.model.ltae_inference import CHUNK_VALUES, chunk_tiles
+
+    assert chunk_tiles(6, 50, 256) == 4            # base S2 at TreeSatAI geometry: 4 × 36 × 50 × 256 ≈ 1.8 M
+    assert chunk_tiles(6, 50, 64) == 18            # tiny
+    assert chunk_tiles(12, 140, 256) == 1          # a chunk is never empty, however long the series
+    assert 4 * 36 * 50 * 256 <= CHUNK_VALUES < 5 * 36 * 50 * 256
+
+
 def test_dense_ltae_ignores_nan_in_padded_observations(trained_ish) -> None:
     """Nodata that reaches the model as NaN at masked dates must not leak through the dense path."""
     model, batch = trained_ish
