@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-from runner.model import OmniSatClassifier, OmniSatConfig, to_tensors
+from runner.model import OmniSatClassifier, OmniSatConfig, fuse, to_tensors
 from runner.model.fuse import (
     ConvGELU,
     LinearReLU,
@@ -144,7 +144,7 @@ def test_prepared_model_keeps_outputs_and_fuses_every_ltae_mlp_relu(trained_ish)
     model, batch = trained_ish
     prepared = prepare_for_inference(copy.deepcopy(model))
     fused = [m for m in prepared.modules() if isinstance(m, LinearReLU)]
-    # tiny: in-MLP 3 layers + out-MLP 3 layers per LTAE, 2 LTAEs; the combiner's MLPs have a Dropout in between
+    # tiny: in-MLP 3 layers + out-MLP 3 layers per LTAE, 2 LTAEs; the combiner's Linear → GELU stay two ops
     assert len(fused) == 12
     assert isinstance(prepared.encoder.encoders["aerial"].stem[0], ConvGELU)
     assert not any(isinstance(m, torch.nn.ReLU) for enc in prepared.encoder.encoders.values()
@@ -152,7 +152,22 @@ def test_prepared_model_keeps_outputs_and_fuses_every_ltae_mlp_relu(trained_ish)
     torch.testing.assert_close(_logits(prepared, batch), _logits(model, batch), atol=1e-4, rtol=1e-4)
 
 
-def test_fused_linear_relu_matches_and_falls_back_under_autocast() -> None:
+def _counting(monkeypatch, name: str) -> list[torch.dtype]:
+    """Record the input dtype of every call of fuse's oneDNN op `name` (which still runs)."""
+    from runner.model import fuse
+
+    real, calls = getattr(fuse, name), []
+
+    def spy(x, *args):
+        calls.append(x.dtype)
+        return real(x, *args)
+
+    monkeypatch.setattr(fuse, name, spy)
+    return calls
+
+
+def test_fused_linear_relu_matches_in_fp32_and_under_bf16_autocast(monkeypatch) -> None:
+    calls = _counting(monkeypatch, "_FUSED_LINEAR")
     torch.manual_seed(0)
     linear = torch.nn.Linear(32, 64)
     fused = LinearReLU(linear)
@@ -162,8 +177,24 @@ def test_fused_linear_relu_matches_and_falls_back_under_autocast() -> None:
         torch.testing.assert_close(fused(x), expected)
         with torch.autocast("cpu", dtype=torch.bfloat16):
             low = fused(x)
+            reference_low = torch.relu(linear(x))
+    # one oneDNN call each, bf16 under autocast as autocast casts (where oneDNN has bf16 kernels: AVX-512 and up)
+    assert calls == [torch.float32, torch.bfloat16] if fuse._BF16_FUSABLE else [torch.float32]
     assert low.dtype == torch.bfloat16 and (low >= 0).all()
+    torch.testing.assert_close(low, reference_low, atol=0.02, rtol=0.02)
     torch.testing.assert_close(low.float(), expected, atol=0.1, rtol=0.05)
+
+
+def test_fused_conv_gelu_under_bf16_autocast(monkeypatch) -> None:
+    calls = _counting(monkeypatch, "_FUSED_CONV")
+    torch.manual_seed(0)
+    conv = torch.nn.Conv2d(4, 32, 3, stride=2, padding=1)
+    x = torch.randn(6, 4, 21, 21).contiguous(memory_format=torch.channels_last)
+    with torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16):
+        low = ConvGELU(conv)(x)
+        reference_low = torch.nn.functional.gelu(conv(x))
+    assert calls == ([torch.bfloat16] if fuse._BF16_FUSABLE else []) and low.dtype == torch.bfloat16
+    torch.testing.assert_close(low, reference_low, atol=0.03, rtol=0.02)
 
 
 def test_fused_conv_gelu_matches_for_the_stems_geometry() -> None:
