@@ -53,3 +53,13 @@ def test_eval_cpu_attention_under_bf16_autocast_stays_close() -> None:
         low = _attend(q.bfloat16(), k.bfloat16(), v.bfloat16(), table, buckets, excluded, 0.0)
     assert low.dtype == torch.bfloat16
     torch.testing.assert_close(low.float(), sdpa, atol=0.05, rtol=0.05)
+
+
+def test_dropout_without_autograd_still_drops() -> None:
+    """A training-mode forward under no_grad keeps its attention dropout (SDPA path), the eval path has none."""
+    q, k, v, table, buckets, excluded = _inputs()
+    with torch.no_grad():
+        plain = _attend(q, k, v, table, buckets, excluded, 0.0)
+        torch.manual_seed(0)
+        dropped = _attend(q, k, v, table, buckets, excluded, 0.5)
+    assert not torch.allclose(dropped, plain, atol=1e-3)
