@@ -72,7 +72,8 @@ def dense_eval_chunked(ltae: LTAE, seq: Tensor, pe: Tensor, valid: Tensor, has_t
                        b: int, p: int) -> tuple[Tensor, Tensor]:
     """`dense_eval` over groups of whole tiles (the date encoding is per tile), results concatenated."""
     t = seq.shape[1]
-    step = chunk_tiles(p, t, ltae.dim, CHUNK_VALUES)  # the in-MLP ends at `dim`, its widest layer
+    # the in-MLP ends at `dim`, its widest layer; on a GPU one pass (larger kernels, no cache to stay in)
+    step = chunk_tiles(p, t, ltae.dim, CHUNK_VALUES) if seq.device.type == "cpu" else b
     if step >= b:
         return dense_eval(ltae, seq, pe, valid, has_token, b, p)
     outs, attns = [], []

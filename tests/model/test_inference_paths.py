@@ -91,6 +91,29 @@ def test_group_standardise_is_group_norm_without_affine(dtype) -> None:
     torch.testing.assert_close(got.float(), expected, **tol)
 
 
+@pytest.mark.parametrize(("device", "passes"), [("cpu", 3), ("meta", 1)])
+def test_only_cpu_inference_is_chunked(monkeypatch, device, passes) -> None:
+    """Chunks are for CPU caches; elsewhere (a GPU; `meta` stands in here) the LTAE runs in one pass."""
+    from runner.model import ltae_inference
+
+    calls: list[int] = []
+
+    def one_pass(ltae, seq, pe, valid, has_token, b, p):
+        calls.append(b)
+        return seq.new_zeros(seq.shape[0], ltae.dim), seq.new_zeros(seq.shape[0], ltae.heads, seq.shape[1])
+
+    ltae = LTAE(10, 1, 64, 4, 8, [32], [64], 0.0, 0.0, 367.0, in_norm=True)
+    b, p, t = 3, 2, 5
+    monkeypatch.setattr(ltae_inference, "dense_eval", one_pass)
+    monkeypatch.setattr(ltae_inference, "CHUNK_VALUES", p * p * t * ltae.dim)   # one tile per chunk
+    seq = torch.zeros(b * p * p, t, 10, device=device)
+    valid = torch.ones(b * p * p, t, dtype=torch.bool, device=device)
+    out, attn = ltae_inference.dense_eval_chunked(ltae, seq, torch.zeros(b, t, 64, device=device), valid,
+                                                  valid.any(1), b, p)
+    assert len(calls) == passes and sum(calls) == b
+    assert out.shape == (b * p * p, 64) and attn.shape == (b * p * p, 4, t)
+
+
 def test_chunk_tiles_keeps_a_chunk_near_its_budget() -> None:
     from runner.model.ltae_inference import CHUNK_VALUES, chunk_tiles
 
