@@ -125,6 +125,7 @@ def med(runs: list[dict[str, Any]], field: str) -> float:
 def summary(model: dict[str, Any]) -> dict[str, Any]:
     """The issue's targets as ratios, and seconds per km² of model time (tiles without overlap)."""
     s: dict[str, Any] = {}
+    precision = runner_precision()
     for subset in FORWARD_BATCH:
         for alloc in ("system", "jemalloc"):
             fp32 = model[f"forward/{subset}/fp32/{alloc}"]
@@ -138,8 +139,8 @@ def summary(model: dict[str, Any]) -> dict[str, Any]:
                 "fp32_s_per_km2": round(1 / TILE_KM2 / fp32["tiles_per_s"], 2),
                 "bf16_s_per_km2": round(1 / TILE_KM2 / bf16["tiles_per_s"], 2),
             }
-        default = model[f"forward/{subset}/{runner_precision()}/jemalloc"]
-        s[f"{subset}/runner_default"] = {"precision": runner_precision(), "batch": default["batch"],
+        default = model[f"forward/{subset}/{precision}/jemalloc"]
+        s[f"{subset}/runner_default"] = {"precision": precision, "batch": default["batch"],
                                          "fraction_of_peak": default["fraction_of_peak"],
                                          "tiles_per_s": default["tiles_per_s"],
                                          "s_per_km2": round(1 / TILE_KM2 / default["tiles_per_s"], 2)}

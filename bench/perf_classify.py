@@ -75,12 +75,17 @@ def make_model(name: str, scene_dir: Path, modalities: list[str]) -> str:
     return name
 
 
+def user_env() -> dict[str, str]:
+    """This environment without an allocator set up, so the runner started with it picks its own, as for users."""
+    return {k: v for k, v in os.environ.items() if k not in ("LD_PRELOAD", "MALLOC_CONF", "OMNISAT_ALLOCATOR_SET")}
+
+
 def classify_once(model: str, scene_dir: Path, modalities: list[str], overlap: int = 0) -> dict[str, Any]:
     """One `python -m runner classify` as a user starts it (the runner picks its allocator itself)."""
     out = OUT / f"map-{model}-{scene_dir.name}.tif"
     cmd = [sys.executable, "-m", "runner", "classify", "--home", str(HOME), "--model", model, "--device", "cpu",
            "--overlap", str(overlap), "--out", str(out), "--quiet", *inputs(scene_dir, modalities)]
-    env = {k: v for k, v in os.environ.items() if k not in ("LD_PRELOAD", "MALLOC_CONF", "OMNISAT_ALLOCATOR_SET")}
+    env = user_env()
     with tempfile.TemporaryFile("w+") as fo, tempfile.TemporaryFile("w+") as fe:
         t0 = time.perf_counter()
         proc = subprocess.Popen(cmd, cwd=REPO, stdout=fo, stderr=fe, env=env)  # nosec B603 - our own CLI

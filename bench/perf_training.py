@@ -17,7 +17,7 @@ import tempfile
 import time
 from typing import Any
 
-from bench.perf_classify import HOME, REPO, inputs, scene
+from bench.perf_classify import HOME, REPO, inputs, scene, user_env
 
 EPOCHS = int(os.environ.get("OMNISAT_BENCH_TRAINING_EPOCHS", "6"))
 CASES = {"tiny aerial+s1+s2": ("tiny", ["aerial", "s1", "s2"]), "base s2": ("base", ["s2"])}
@@ -29,7 +29,7 @@ def finetune_seconds(size: str, modalities: list[str], epochs: int, cache: bool)
     cmd = [sys.executable, "-m", "runner", "finetune", "--home", str(HOME), "--device", "cpu", "--size", size,
            "--labels", str(scene_dir / "labels.gpkg"), "--class-field", "class_name", "--epochs", str(epochs),
            "--out-model", "bench-training-reads", "--overwrite", "--quiet", *inputs(scene_dir, modalities)]
-    env = {k: v for k, v in os.environ.items() if k not in ("LD_PRELOAD", "MALLOC_CONF", "OMNISAT_ALLOCATOR_SET")}
+    env = user_env()
     if not cache:
         env["OMNISAT_TILE_CACHE_GB"] = "0"
     with tempfile.TemporaryFile("w+") as fe:

@@ -60,13 +60,13 @@ def _zero_padded(conv: nn.Conv2d) -> bool:
     return conv.padding_mode == "zeros" and not isinstance(conv.padding, str)
 
 
-def _fused_dtype(x: Tensor, weight: Tensor, dims_ok: bool, op: object) -> torch.dtype | None:
+def _fused_dtype(x: Tensor, weight: Tensor, dims: int, op: object) -> torch.dtype | None:
     """The dtype the fused oneDNN call runs in for this input, or None to run the two ops.
 
     fp32 outside autocast; bf16 under CPU bf16 autocast, the weights cast as autocast itself would cast them
     (S2-only bf16 inference: autocast's Linear then a separate ReLU pass cost ~0.65 ms per 7,200 × 256 chunk,
     the fused call ~0.3)."""
-    if op is None or x.device.type != "cpu" or not dims_ok:
+    if op is None or x.device.type != "cpu" or x.dim() != dims:
         return None
     if torch.is_autocast_enabled("cpu"):
         return torch.bfloat16 if _BF16_FUSABLE and torch.get_autocast_dtype("cpu") == torch.bfloat16 else None
@@ -88,7 +88,7 @@ class LinearReLU(nn.Module):
 
     def forward(self, x: Tensor) -> Tensor:
         w, b = self.linear.weight, self.linear.bias
-        dtype = _fused_dtype(x, w, x.dim() == 2, _FUSED_LINEAR)
+        dtype = _fused_dtype(x, w, 2, _FUSED_LINEAR)
         if dtype is not None:
             return _FUSED_LINEAR(_cast(x, dtype), _cast(w, dtype), _cast(b, dtype), "relu", [], "")
         return F.relu(F.linear(x, w, b))
@@ -106,7 +106,7 @@ class ConvGELU(nn.Module):
 
     def forward(self, x: Tensor) -> Tensor:
         c = self.conv
-        dtype = _fused_dtype(x, c.weight, x.dim() == 4, _FUSED_CONV)
+        dtype = _fused_dtype(x, c.weight, 4, _FUSED_CONV)
         if dtype is not None:
             return _FUSED_CONV(_cast(x, dtype), _cast(c.weight, dtype), _cast(c.bias, dtype), list(c.padding),
                                list(c.stride), list(c.dilation), c.groups, "gelu", [], "none")
