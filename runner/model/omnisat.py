@@ -73,12 +73,13 @@ class OmniSat(nn.Module):
         return mods
 
     def forward(self, batch: dict[str, Tensor], modalities: list[str] | None = None, mask: Tensor | None = None,
-                modality_dropout: float = 0.0) -> EncoderOutput:
+                modality_dropout: float = 0.0, pool_trace: bool = True) -> EncoderOutput:
+        """`pool_trace=False` when nothing will decode the aerial tokens (classifying): no pooling indices."""
         mods = self.present(batch, modalities)
         out = EncoderOutput(tile_token=None, patch_tokens=None, modalities=mods)  # type: ignore[arg-type]
         for m in mods:
             if m == "aerial":
-                tok, out.trace = self.encoders[m](batch["aerial"], self.cfg.tile_patches)
+                tok, out.trace = self.encoders[m](batch["aerial"], self.cfg.tile_patches, trace=pool_trace)
                 has = torch.ones(tok.shape[:2], dtype=torch.bool, device=tok.device)
             else:
                 dates = date_positions(batch, m, self.cfg.date_encoding)
@@ -158,7 +159,7 @@ class OmniSatClassifier(nn.Module):
 
     def forward(self, batch: dict[str, Tensor], modalities: list[str] | None = None,
                 modality_dropout: float = 0.0) -> dict[str, Tensor]:
-        enc = self.encoder(batch, modalities, modality_dropout=modality_dropout)
+        enc = self.encoder(batch, modalities, modality_dropout=modality_dropout, pool_trace=False)
         return self.heads(enc.tile_token, enc.patch_tokens)
 
     def loss(self, out: dict[str, Tensor], batch: dict[str, Tensor], class_weights: Tensor | None = None) -> Tensor:

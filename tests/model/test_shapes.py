@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from runner.model import OmniSat, OmniSatClassifier, OmniSatConfig, OmniSatPretrainer, to_tensors
-from runner.model.vhr_encoder import VHRDecoder, VHREncoder
+from runner.model.vhr_encoder import VHRDecoder, VHREncoder, cnn_layout
 from tests.model.conftest import CLASSES, P, make_batch
 
 ALL = ("aerial", "s1", "s2")
@@ -70,6 +70,43 @@ def test_vhr_encoder_and_index_bypass_decoder_sizes(k):
     assert len(trace.indices) == {10: 2, 20: 3, 25: 3, 40: 4, 50: 4}[k]
     rec = dec(tokens.reshape(4, 16), trace)
     assert rec.shape == (4, 4, k, k)
+
+
+@pytest.mark.parametrize("k", [25, 50, 80])
+def test_encoding_without_pool_indices_gives_the_same_tokens(k):
+    """Classifying pools without indices (nothing unpools); the tokens must not change, the adaptive pool too."""
+    torch.manual_seed(0)
+    enc = VHREncoder(4, k, ch=8, dim=16, groups=4).eval()
+    x = torch.randn(2, 4, 2 * k, 2 * k)
+    with torch.no_grad():
+        traced, trace = enc(x, tile_patches=2)
+        plain, none = enc(x, tile_patches=2, trace=False)
+    assert trace is not None and none is None
+    assert trace.adaptive == (k == 80)
+    torch.testing.assert_close(plain, traced, rtol=0, atol=0)
+
+
+def test_classifier_skips_the_pool_trace_and_the_pretrainer_keeps_it(tiny_models):
+    _, clf, pre = tiny_models
+    batch = to_tensors(make_batch(np.random.default_rng(0), b=2, t=5))
+    with torch.no_grad():
+        assert clf.encoder(batch).trace is not None
+        assert clf.encoder(batch, pool_trace=False).trace is None
+        assert "rec_aerial" in pre(batch)
+
+
+@pytest.mark.parametrize(("side", "device", "autocast", "channels_last"), [
+    (12, "cpu", False, True),   # fp32 on a CPU: channels-last from 8 px up
+    (6, "cpu", False, False),   # oneDNN's blocked layout for small fp32 maps
+    (3, "cpu", True, True),     # bf16 (AMX) kernels: channels-last at every size
+    (3, "meta", False, True),   # any other device (a GPU): channels-last
+])
+def test_cnn_layout_picks_the_faster_memory_format(side, device, autocast, channels_last):
+    x = torch.randn(2, 8, side, side, device=device)
+    with torch.autocast("cpu", dtype=torch.bfloat16, enabled=autocast):
+        y = cnn_layout(x)
+    assert y.is_contiguous(memory_format=torch.channels_last) == channels_last
+    assert y.is_contiguous() != channels_last
 
 
 def test_base_vhr_matches_paper_pooling():
