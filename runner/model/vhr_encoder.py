@@ -32,6 +32,18 @@ def cnn_layout(x: Tensor) -> Tensor:
     return x.contiguous(memory_format=torch.channels_last)
 
 
+def max_pool_2x2(x: Tensor) -> Tensor:
+    """`F.max_pool2d(x, 2)` (floor mode) as two elementwise maxima over strided views, for when no indices
+    are needed.
+
+    Why: PyTorch's CPU max-pool always computes int64 indices, and its kernel for PyTorch's default layout is
+    slow on small maps. fp32, 288 patches of 256 channels: 25×25 channels-last 24.6 → 15.0 ms, 12×12 5.0 → 2.8,
+    6×6 in the default layout 7.6 → 0.8; bf16 about even. NaN propagates as in max_pool2d."""
+    h, w = x.shape[-2] // 2 * 2, x.shape[-1] // 2 * 2
+    rows = torch.maximum(x[..., 0:h:2, :w], x[..., 1:h:2, :w])
+    return torch.maximum(rows[..., 0::2], rows[..., 1::2])
+
+
 @dataclass
 class PoolTrace:
     """What the decoder needs: each pool's indices and input size, the stem's input size."""
@@ -83,8 +95,8 @@ class VHREncoder(nn.Module):
         self.proj = nn.Identity() if ch == dim else nn.Linear(ch, dim)
 
     def forward(self, x: Tensor, tile_patches: int, trace: bool = True) -> tuple[Tensor, PoolTrace | None]:
-        """`trace=False` (classifying: no decoder to unpool) pools without recording indices, which saves
-        writing and reading an int64 index per pooled value (~2 % of tri-modal inference)."""
+        """`trace=False` (classifying: no decoder to unpool) pools without indices, by `max_pool_2x2`: fp32
+        tri-modal inference ~4 % faster."""
         b, c, h, w = x.shape
         p, k = tile_patches, self.k
         if h != p * k or w != p * k:
@@ -100,7 +112,7 @@ class VHREncoder(nn.Module):
                 x, idx = F.max_pool2d(x, 2, return_indices=True)
                 indices.append(idx)
             else:
-                x = F.max_pool2d(x, 2)
+                x = max_pool_2x2(x)
             if i < len(self.blocks):
                 x = self.blocks[i](cnn_layout(x))
         if self.adaptive:

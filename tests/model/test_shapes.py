@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from runner.model import OmniSat, OmniSatClassifier, OmniSatConfig, OmniSatPretrainer, to_tensors
-from runner.model.vhr_encoder import VHRDecoder, VHREncoder, cnn_layout
+from runner.model.vhr_encoder import VHRDecoder, VHREncoder, cnn_layout, max_pool_2x2
 from tests.model.conftest import CLASSES, P, make_batch
 
 ALL = ("aerial", "s1", "s2")
@@ -93,6 +93,18 @@ def test_classifier_skips_the_pool_trace_and_the_pretrainer_keeps_it(tiny_models
         assert clf.encoder(batch).trace is not None
         assert clf.encoder(batch, pool_trace=False).trace is None
         assert "rec_aerial" in pre(batch)
+
+
+@pytest.mark.parametrize("side", [2, 3, 6, 25])
+@pytest.mark.parametrize("channels_last", [False, True])
+def test_strided_max_pool_equals_max_pool2d(side, channels_last):
+    torch.manual_seed(side)
+    x = torch.randn(3, 5, side, side)
+    x[0, 1, 0, 1] = float("nan")
+    if channels_last:
+        x = x.contiguous(memory_format=torch.channels_last)
+    torch.testing.assert_close(max_pool_2x2(x), torch.nn.functional.max_pool2d(x, 2), rtol=0, atol=0, equal_nan=True)
+    assert max_pool_2x2(x)[0, 1, 0, 0].isnan()
 
 
 @pytest.mark.parametrize(("side", "device", "autocast", "channels_last"), [
