@@ -101,8 +101,8 @@ class VHREncoder(nn.Module):
         p, k = tile_patches, self.k
         if h != p * k or w != p * k:
             raise ValueError(f"aerial tile is {h}×{w} px, expected {p * k}×{p * k} ({p} patches of {k} px)")
-        # (B, C, P, k, P, k) → (B·P·P, C, k, k), patches row-major
-        x = x.reshape(b, c, p, k, p, k).permute(0, 2, 4, 1, 3, 5).reshape(b * p * p, c, k, k)
+        # (B, C, P, k, P, k) → (B·P·P, C, k, k), patches row-major, gathered straight into channels-last memory
+        x = x.reshape(b, c, p, k, p, k).permute(0, 2, 4, 3, 5, 1).reshape(b * p * p, k, k, c).permute(0, 3, 1, 2)
         x = self.stem(cnn_layout(x))
         indices: list[Tensor] = []
         sizes: list[tuple[int, int]] = []
