@@ -86,6 +86,17 @@ def test_encoding_without_pool_indices_gives_the_same_tokens(k):
     torch.testing.assert_close(plain, traced, rtol=0, atol=0)
 
 
+def test_fine_tuning_keeps_max_pool2d_gradients_on_ties():
+    """A flat patch ties every 2×2 window; max_pool2d sends each window's gradient to one element."""
+    enc = VHREncoder(4, 10, ch=8, dim=16, groups=4).train()
+    x = torch.zeros(1, 4, 10, 10, requires_grad=True)
+    traced, _ = enc(x, tile_patches=1)
+    plain, _ = enc(x, tile_patches=1, trace=False)
+    g_traced, = torch.autograd.grad(traced.sum(), x)
+    g_plain, = torch.autograd.grad(plain.sum(), x)
+    torch.testing.assert_close(g_plain, g_traced, rtol=0, atol=0)
+
+
 def test_classifier_skips_the_pool_trace_and_the_pretrainer_keeps_it(tiny_models):
     _, clf, pre = tiny_models
     batch = to_tensors(make_batch(np.random.default_rng(0), b=2, t=5))
