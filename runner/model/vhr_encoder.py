@@ -7,6 +7,7 @@ it inverts exactly the pools the encoder did, whatever the patch size k.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import torch
@@ -21,15 +22,21 @@ def cnn_layout(x: Tensor) -> Tensor:
     """x in the memory layout its next convolution runs fastest in.
 
     Channels-last almost everywhere: cuDNN's tensor-core kernels, oneDNN's bf16 (AMX) kernels at every map size
-    (288 patches of 256 channels: 1,657 against 995 GFLOP/s at 12×12, 1,047 against 873 at 3×3) and its fp32
-    kernels on maps of 12×12 and more (351 against 324). The exception is fp32 on a CPU for maps under
-    `CHANNELS_LAST_MIN_SIDE` px: there oneDNN's own blocked layout, which it reaches from PyTorch's default
-    layout, is faster (3×3: forward 319 against 213 GFLOP/s, forward + backward 282 against 214; 6×6: 334
-    against 315 forward)."""
-    fp32_cpu = x.device.type == "cpu" and x.dtype == torch.float32 and not torch.is_autocast_enabled("cpu")
-    if fp32_cpu and min(x.shape[-2:]) < CHANNELS_LAST_MIN_SIDE:
+    (288 patches of 256 channels: 1,657 against 995 GFLOP/s at 12×12, 1,047 against 873 at 3×3), its AVX2 fp32
+    kernels at every size (6×6: 224 against 197) and its AVX-512 fp32 kernels on maps of 12×12 and more (351
+    against 324). The exception is fp32 with AVX-512 for maps under `CHANNELS_LAST_MIN_SIDE` px: there oneDNN's
+    own blocked layout, which it reaches from PyTorch's default layout, is faster (3×3: forward 319 against 213
+    GFLOP/s, forward + backward 282 against 214; 6×6: 334 against 315 forward)."""
+    if x.device.type == "cpu" and min(x.shape[-2:]) < CHANNELS_LAST_MIN_SIDE and x.dtype == torch.float32 \
+            and not torch.is_autocast_enabled("cpu") and _avx512():
         return x.contiguous()
     return x.contiguous(memory_format=torch.channels_last)
+
+
+@functools.cache
+def _avx512() -> bool:
+    """Whether PyTorch runs AVX-512 kernels here (oneDNN picks its ISA from the same CPU)."""
+    return torch.backends.cpu.get_cpu_capability().startswith("AVX512")
 
 
 def max_pool_2x2(x: Tensor) -> Tensor:

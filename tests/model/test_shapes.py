@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from runner.model import OmniSat, OmniSatClassifier, OmniSatConfig, OmniSatPretrainer, to_tensors
+from runner.model import OmniSat, OmniSatClassifier, OmniSatConfig, OmniSatPretrainer, to_tensors, vhr_encoder
 from runner.model.vhr_encoder import VHRDecoder, VHREncoder, cnn_layout, max_pool_2x2
 from tests.model.conftest import CLASSES, P, make_batch
 
@@ -118,13 +118,15 @@ def test_strided_max_pool_equals_max_pool2d(side, channels_last):
     assert max_pool_2x2(x)[0, 1, 0, 0].isnan()
 
 
-@pytest.mark.parametrize(("side", "device", "autocast", "channels_last"), [
-    (12, "cpu", False, True),   # fp32 on a CPU: channels-last from 8 px up
-    (6, "cpu", False, False),   # oneDNN's blocked layout for small fp32 maps
-    (3, "cpu", True, True),     # bf16 (AMX) kernels: channels-last at every size
-    (3, "meta", False, True),   # any other device (a GPU): channels-last
+@pytest.mark.parametrize(("side", "device", "autocast", "isa", "channels_last"), [
+    (12, "cpu", False, "AVX512", True),   # fp32 on a CPU: channels-last from 8 px up
+    (6, "cpu", False, "AVX512", False),   # oneDNN's blocked layout for small fp32 maps with AVX-512
+    (6, "cpu", False, "AVX2", True),      # but not with AVX2 kernels
+    (3, "cpu", True, "AVX512", True),     # bf16 (AMX) kernels: channels-last at every size
+    (3, "meta", False, "AVX512", True),   # any other device (a GPU): channels-last
 ])
-def test_cnn_layout_picks_the_faster_memory_format(side, device, autocast, channels_last):
+def test_cnn_layout_picks_the_faster_memory_format(monkeypatch, side, device, autocast, isa, channels_last):
+    monkeypatch.setattr(vhr_encoder, "_avx512", lambda: isa == "AVX512")
     x = torch.randn(2, 8, side, side, device=device)
     with torch.autocast("cpu", dtype=torch.bfloat16, enabled=autocast):
         y = cnn_layout(x)
