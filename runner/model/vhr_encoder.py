@@ -51,6 +51,22 @@ def max_pool_2x2(x: Tensor) -> Tensor:
     return torch.maximum(rows[..., 0::2], rows[..., 1::2])
 
 
+def _pool(x: Tensor, trace: PoolTrace | None, adaptive: bool = False) -> Tensor:
+    """One max-pool of the encoder (2×2, or adaptive to 1×1), its input size and indices recorded into `trace`.
+
+    Without a trace: `max_pool2d` under autograd (fine-tuning keeps its gradient, all to one element of a
+    tie), `max_pool_2x2` otherwise."""
+    if trace is not None:
+        trace.sizes.append((x.shape[-2], x.shape[-1]))
+        x, idx = F.adaptive_max_pool2d(x, 1, return_indices=True) if adaptive else \
+            F.max_pool2d(x, 2, return_indices=True)
+        trace.indices.append(idx)
+        return x
+    if adaptive:
+        return F.adaptive_max_pool2d(x, 1)
+    return F.max_pool2d(x, 2) if torch.is_grad_enabled() else max_pool_2x2(x)
+
+
 @dataclass
 class PoolTrace:
     """What the decoder needs: each pool's indices and input size, the stem's input size."""
@@ -102,10 +118,8 @@ class VHREncoder(nn.Module):
         self.proj = nn.Identity() if ch == dim else nn.Linear(ch, dim)
 
     def forward(self, x: Tensor, tile_patches: int, trace: bool = True) -> tuple[Tensor, PoolTrace | None]:
-        """`trace=False` (classifying: no decoder to unpool) pools without indices, and without autograd by
-        `max_pool_2x2`: fp32 tri-modal inference ~4 % faster. With autograd (fine-tuning) it keeps `max_pool2d`
-        and its gradient, which goes to one element of a tie where `torch.maximum` would split it (flat areas of
-        an aerial image make ties)."""
+        """`trace=False` (classifying: no decoder to unpool) records no pooling indices and, without autograd,
+        pools by `max_pool_2x2` (fp32 tri-modal inference ~4 % faster); see `_pool`."""
         b, c, h, w = x.shape
         p, k = tile_patches, self.k
         if h != p * k or w != p * k:
@@ -113,28 +127,15 @@ class VHREncoder(nn.Module):
         # (B, C, P, k, P, k) → (B·P·P, C, k, k), patches row-major, gathered straight into channels-last memory
         x = x.reshape(b, c, p, k, p, k).permute(0, 2, 4, 3, 5, 1).reshape(b * p * p, k, k, c).permute(0, 3, 1, 2)
         x = self.stem(cnn_layout(x))
-        indices: list[Tensor] = []
-        sizes: list[tuple[int, int]] = []
+        trace_out = PoolTrace([], [], (k, k), self.adaptive) if trace else None
         for i in range(self.n_pools):
-            sizes.append((x.shape[-2], x.shape[-1]))
-            if trace:
-                x, idx = F.max_pool2d(x, 2, return_indices=True)
-                indices.append(idx)
-            elif torch.is_grad_enabled():  # fine-tuning: max_pool2d's gradient, all to one element of a tie
-                x = F.max_pool2d(x, 2)
-            else:
-                x = max_pool_2x2(x)
+            x = _pool(x, trace_out)
             if i < len(self.blocks):
                 x = self.blocks[i](cnn_layout(x))
         if self.adaptive:
-            sizes.append((x.shape[-2], x.shape[-1]))
-            if trace:
-                x, idx = F.adaptive_max_pool2d(x, 1, return_indices=True)
-                indices.append(idx)
-            else:
-                x = F.adaptive_max_pool2d(x, 1)
+            x = _pool(x, trace_out, adaptive=True)
         tokens = self.proj(x.reshape(b * p * p, -1)).reshape(b, p * p, -1)
-        return tokens, (PoolTrace(indices, sizes, (k, k), self.adaptive) if trace else None)
+        return tokens, trace_out
 
 
 class VHRDecoder(nn.Module):
