@@ -55,6 +55,9 @@ class OmniSatConfig:
     ltae_out_mlp: list[int] = field(default_factory=lambda: [256, 512])
     ltae_dropout: float = 0.2
     ltae_attn_dropout: float = 0.1
+    # S2 LTAE input GroupNorm statistics: "series" (the reference: channels × the patch's valid dates) or
+    # "date" (one (patch, date) row at a time; models saved before this field existed, see from_dict)
+    ltae_norm: str = "series"
     period: int = 367                    # 367 for day of year; 734 for days since the first date (PASTIS)
     date_encoding: str = "day_of_year"   # day_of_year (batch *_doy) | days (batch *_days)
     mask_ratio: float = 0.75
@@ -85,6 +88,7 @@ class OmniSatConfig:
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> OmniSatConfig:
         known = {f.name for f in fields(cls)}
+        d = {"ltae_norm": "date", **d}  # a card without the field was trained with per-date statistics
         cfg = cls(**{k: v for k, v in d.items() if k in known})
         cfg.validate()
         return cfg
@@ -98,6 +102,8 @@ class OmniSatConfig:
             raise ValueError(f"modalities {list(self.modalities)}: each must be one of {', '.join(MODALITIES)}")
         if self.dim % self.heads or self.dim % self.ltae_heads or self.dim % 16:
             raise ValueError(f"dim {self.dim} must divide by heads {self.heads}, ltae_heads {self.ltae_heads}, 16")
+        if self.ltae_norm not in ("series", "date"):
+            raise ValueError(f"ltae_norm {self.ltae_norm!r}: choose series or date")
         if self.date_encoding not in ("day_of_year", "days"):
             raise ValueError(f"date_encoding {self.date_encoding!r}: choose day_of_year or days")
         if self.aerial_px < 2 and "aerial" in self.modalities:

@@ -1,9 +1,14 @@
 """Lightweight temporal attention encoder (LTAE): one token per (patch, modality) from a time series.
 
-Differences from the reference (quirks 2 and 4): a pad mask per (patch, date) so padded, cloudy or nodata
+Differences from the reference (docs/model.md, "LTAE"): a pad mask per (patch, date) so padded, cloudy or nodata
 observations change nothing; the per-date attention output is masked; reshapes are explicit (B = 1 works).
 The input and output MLPs run only on valid observations / patches with a token, so BatchNorm statistics
 are never polluted by padding. A patch without any valid date gets no token (`has_token` False).
+
+The input GroupNorm (S2) has two scopes. `series`, the reference's: statistics of each patch's whole series
+(channels in the group × its valid dates), so how bright a date is against the other dates of the same
+series (phenology) survives normalisation. `date`: statistics of each (patch, date) row alone, which erases
+that contrast; kept only so models trained before the scope existed rebuild unchanged.
 """
 
 from __future__ import annotations
@@ -42,6 +47,26 @@ def token_group_norm(x: Tensor, gn: nn.GroupNorm) -> Tensor:
     return y.reshape(n, c) * gn.weight + gn.bias
 
 
+def series_standardise(h: Tensor, valid: Tensor, groups: int, eps: float) -> Tensor:
+    """(N, T, C) series standardised per sequence within `groups` contiguous channel groups, statistics over the
+    sequence's valid dates only (GroupNorm over channels × dates without its affine). Invalid dates come out 0.
+
+    Statistics are computed in fp32: under bf16 autocast a sum over hundreds of dates loses too much.
+    """
+    n, t, c = h.shape
+    width = c // groups
+    x = h.reshape(n, t, groups, width).float()
+    weight = valid.reshape(n, t, 1, 1).to(torch.float32)
+    count = (weight.sum(1, keepdim=True) * width).clamp_min(1.0)                # (N, 1, 1, 1)
+    mean = (x * weight).sum(dim=(1, 3), keepdim=True) / count                  # (N, 1, groups, 1)
+    centred = (x - mean) * weight
+    variance = (centred * centred).sum(dim=(1, 3), keepdim=True) / count
+    return (centred * torch.rsqrt(variance + eps)).reshape(n, t, c).to(h.dtype)
+
+
+NORM_SCOPES = ("series", "date")
+
+
 def _bn_safe(layers: nn.Module, x: Tensor) -> Tensor:
     """Run an MLP with BatchNorm on one row in training (a lone cloud-free patch) without BatchNorm failing."""
     if layers.training and x.shape[0] == 1:
@@ -53,8 +78,12 @@ class LTAE(nn.Module):
     """(B, T, C, P·n, P·n) series + (B, T, P, P) validity → (B, P², D) tokens, has_token, (B, T) attention."""
 
     def __init__(self, in_ch: int, ts_px: int, dim: int, heads: int, dk: int, in_mlp: list[int],
-                 out_mlp: list[int], dropout: float, attn_dropout: float, period: float, in_norm: bool) -> None:
+                 out_mlp: list[int], dropout: float, attn_dropout: float, period: float, in_norm: bool,
+                 norm_scope: str = "series") -> None:
         super().__init__()
+        if norm_scope not in NORM_SCOPES:
+            raise ValueError(f"LTAE norm scope {norm_scope!r}: choose one of {', '.join(NORM_SCOPES)}")
+        self.norm_scope = norm_scope
         self.n, self.dim, self.heads, self.dk, self.period = ts_px, dim, heads, dk, period
         # in-MLP layers use dropout too in the reference; the last Linear→BN→ReLU keeps it as well
         self.in_mlp = mlp([in_ch * ts_px * ts_px] + list(in_mlp) + [dim], dropout)
@@ -98,8 +127,13 @@ class LTAE(nn.Module):
         h = seq.new_zeros(b * p * p, t, self.dim)
         if bool(has_token.any()):
             obs = _bn_safe(self.in_mlp, seq[valid])
-            if self.in_norm is not None:
+            if self.in_norm is not None and self.norm_scope == "date":
                 obs = token_group_norm(obs, self.in_norm)
+            elif self.in_norm is not None:
+                series = h.clone()
+                series[valid] = obs.to(h.dtype)
+                z = series_standardise(series, valid, self.in_norm.num_groups, self.in_norm.eps)
+                obs = z[valid] * self.in_norm.weight + self.in_norm.bias
             pos = dates.reshape(b, 1, t).expand(b, p * p, t).reshape(b * p * p, t)[valid]
             pe = sinusoid(pos, self.dim // self.heads, self.period).repeat(1, self.heads)
             h[valid] = (obs + pe).to(h.dtype)

@@ -37,6 +37,13 @@ if TYPE_CHECKING:
     from runner.model.ltae import LTAE
 
 
+def series_standardise(h: Tensor, valid: Tensor, groups: int, eps: float) -> Tensor:
+    """The LTAE's series-scope statistics (imported late: ltae.py imports this module)."""
+    from runner.model.ltae import series_standardise as standardise
+
+    return standardise(h, valid, groups, eps)
+
+
 def group_standardise(y: Tensor, groups: int, eps: float) -> Tensor:
     """(N, C) rows standardised within `groups` contiguous channel groups (GroupNorm without its affine)."""
     n, c = y.shape
@@ -95,7 +102,11 @@ def dense_eval(ltae: LTAE, seq: Tensor, pe: Tensor, valid: Tensor, has_token: Te
     width = dim // heads
     x = torch.where(valid.unsqueeze(-1), seq, 0.0)
     y = ltae.in_mlp(x.reshape(n_seq * t, -1))
-    if ltae.in_norm is not None:
+    if ltae.in_norm is not None and ltae.norm_scope == "series":
+        z = series_standardise(y.view(n_seq, t, dim), valid, ltae.in_norm.num_groups, ltae.in_norm.eps)
+        z = z.view(n_seq * t, dim)
+        gamma, beta = ltae.in_norm.weight, ltae.in_norm.bias
+    elif ltae.in_norm is not None:
         z = group_standardise(y, ltae.in_norm.num_groups, ltae.in_norm.eps)
         gamma, beta = ltae.in_norm.weight, ltae.in_norm.bias
     else:

@@ -57,7 +57,7 @@ class OmniSat(nn.Module):
             else:
                 self.encoders[m] = LTAE(ch, cfg.ts_px, cfg.dim, cfg.ltae_heads, cfg.ltae_dk, cfg.ltae_in_mlp,
                                         cfg.ltae_out_mlp, cfg.ltae_dropout, cfg.ltae_attn_dropout, cfg.period,
-                                        in_norm=(m == "s2"))
+                                        in_norm=(m == "s2"), norm_scope=cfg.ltae_norm)
         self.combiner = Combiner(cfg)
 
     def present(self, batch: dict[str, Tensor], modalities: list[str] | None = None) -> list[str]:
