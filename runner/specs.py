@@ -19,7 +19,8 @@ MODEL_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 JOB_KINDS = ("pretrain", "finetune", "classify", "selftest")
 
 Device = Literal["auto", "cpu", "cuda"]
-Size = Literal["tiny", "base"]
+Size = Literal["auto", "tiny", "base"]   # auto: the runner picks from the amount of imagery (ops/recipe.py)
+LtaeNorm = Literal["series", "date"]
 PathStr = Annotated[str, Field(min_length=1, max_length=4096)]
 
 
@@ -43,7 +44,7 @@ class InputsSpec(BaseModel):
     extent: tuple[float, float, float, float] | None = None
     extent_crs: str | None = Field(default=None, max_length=20000)
     patch_size: float = Field(default=10.0, gt=0, le=1000)
-    max_dates: int = Field(default=50, ge=1, le=366)
+    max_dates: int = Field(default=366, ge=1, le=366)  # every date: a pixel's full series is the crop signal
     device: Device = "auto"
     batch_size: int = Field(default=8, ge=1, le=1024)
     amp: Literal["auto", "bf16", "off"] = "auto"   # auto: bf16 on CUDA and for wide-model inference on bf16 CPUs
@@ -69,7 +70,8 @@ class InputsSpec(BaseModel):
 
 class PretrainSpec(InputsSpec):
     out_model: str
-    size: Size = "base"
+    size: Size = "auto"
+    ltae_norm: LtaeNorm = "series"   # S2 LTAE input statistics: the reference's per series, or per date
     epochs: int = Field(default=20, ge=1, le=10000)
     seed: int = 0
     tile_patches: int = Field(default=6, ge=2, le=32)
@@ -85,7 +87,8 @@ class FinetuneSpec(InputsSpec):
     class_field: str = Field(min_length=1, max_length=256)
     color_field: str | None = None
     out_model: str
-    size: Size = "base"
+    size: Size = "auto"
+    ltae_norm: LtaeNorm = "series"   # from scratch only; a parent model keeps its own
     epochs: int = Field(default=30, ge=1, le=10000)
     seed: int = 0
     tile_patches: int = Field(default=6, ge=2, le=32)

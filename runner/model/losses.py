@@ -14,8 +14,9 @@ EPS_TARGET = 1e-4
 
 
 def _token_sets(tokens: Tensor, exists: Tensor, max_tokens: int | None, generator: torch.Generator | None
-                ) -> tuple[Tensor, Tensor, Tensor, Tensor] | None:
-    """Normalised existing tokens and their masks: (z (N, D), anchor (N,), same_tile_mod (A, N), positive (A, N)).
+                ) -> tuple[Tensor, Tensor, Tensor, Tensor, Tensor, Tensor] | None:
+    """Normalised existing tokens and their masks: (z (N, D), anchor (N,), same_tile_mod (A, N), positive (A, N),
+    tile (N,), modality (N,)).
 
     The token budget keeps whole (tile, patch) groups, so subsampling never separates positives.
     """
@@ -40,7 +41,7 @@ def _token_sets(tokens: Tensor, exists: Tensor, max_tokens: int | None, generato
         return None
     same_tile_mod = (tile[anchor, None] == tile[None, :]) & (mod[anchor, None] == mod[None, :])
     positive = (patch[anchor, None] == patch[None, :]) & (mod[anchor, None] != mod[None, :])
-    return zf, anchor, same_tile_mod, positive
+    return zf, anchor, same_tile_mod, positive, tile, mod
 
 
 def contrastive_loss(tokens: Tensor, exists: Tensor, tau: float = 0.1, max_tokens: int | None = None,
@@ -53,7 +54,7 @@ def contrastive_loss(tokens: Tensor, exists: Tensor, tau: float = 0.1, max_token
     sets = _token_sets(tokens, exists, max_tokens, generator)
     if sets is None:
         return tokens.sum() * 0.0
-    zf, anchor, same_tile_mod, positive = sets
+    zf, anchor, same_tile_mod, positive, _, _ = sets
     with torch.autocast(device_type=zf.device.type, enabled=False):  # bf16 logits / 0.1 lose too much
         logits = zf[anchor] @ zf.t() / tau
     neg_inf = torch.finfo(logits.dtype).min
@@ -62,18 +63,42 @@ def contrastive_loss(tokens: Tensor, exists: Tensor, tau: float = 0.1, max_token
     return (denom - numer).mean()
 
 
-def retrieval_accuracy(tokens: Tensor, exists: Tensor, max_tokens: int | None = None) -> float:
-    """§8.1 validation: share of each anchor's positives found among its top-|positives| candidates."""
+def retrieval_metrics(tokens: Tensor, exists: Tensor, max_tokens: int | None = None) -> dict[str, float]:
+    """§8.1 validation, three figures over the same candidates as the contrastive loss (the same tile's
+    same-modality tokens excluded):
+
+    - `retrieval_acc`: share of each anchor's positives (its patch in the other modalities) found among its
+      top-|positives| candidates. Exact-patch retrieval: where neighbouring 10 m patches of one field look alike
+      in every modality, it stays near chance however well the encoders align, so it cannot show progress;
+    - `retrieval_rank`: the positives' mean rank score, 1 − rank / (candidates − 1): 1 = ranked first, 0.5 =
+      chance. It rewards a positive ranked among a field's look-alikes, so it rises as the modalities align;
+    - `retrieval_tile`: share of anchors whose most similar token of another modality lies in their own tile
+      (chance ≈ 1 / tiles in the batch): is the same place found, if not the same patch.
+    """
     sets = _token_sets(tokens, exists, max_tokens, None)
     if sets is None:
-        return float("nan")
-    zf, anchor, same_tile_mod, positive = sets
+        return {}
+    zf, anchor, same_tile_mod, positive, tile, mod = sets
     sim = (zf[anchor] @ zf.t()).masked_fill(same_tile_mod, float("-inf"))
     n_pos = positive.sum(1)
     order = sim.argsort(dim=1, descending=True)
     ranks = torch.arange(sim.shape[1], device=sim.device).expand_as(sim)
     hits = torch.gather(positive, 1, order) & (ranks < n_pos[:, None])
-    return float((hits.sum(1).float() / n_pos.float()).mean())
+    candidates = (~same_tile_mod).sum(1)
+    # rank of each positive = candidates strictly more similar than it (excluded ones are −inf, never above)
+    above = sim.shape[1] - torch.searchsorted(sim.sort(dim=1).values, sim.contiguous(), right=True)
+    rank = (above * positive).sum(1).float() / n_pos.float()
+    rank_score = 1.0 - rank / (candidates - 1).clamp_min(1).float()
+    other_mod = mod[anchor, None] != mod[None, :]
+    best = sim.masked_fill(~other_mod, float("-inf")).argmax(1)
+    same_tile = tile[best] == tile[anchor]
+    return {"retrieval_acc": float((hits.sum(1).float() / n_pos.float()).mean()),
+            "retrieval_rank": float(rank_score.mean()), "retrieval_tile": float(same_tile.float().mean())}
+
+
+def retrieval_accuracy(tokens: Tensor, exists: Tensor, max_tokens: int | None = None) -> float:
+    """Exact-patch retrieval alone (`retrieval_metrics`' `retrieval_acc`), nan when nothing can be retrieved."""
+    return retrieval_metrics(tokens, exists, max_tokens).get("retrieval_acc", float("nan"))
 
 
 def grouped_standardise(x: Tensor, valid: Tensor, groups: list[list[int]]) -> Tensor:

@@ -14,7 +14,7 @@ from runner.model.heads import ClassHeads
 from runner.model.losses import (
     classification_loss,
     contrastive_loss,
-    retrieval_accuracy,
+    retrieval_metrics,
     series_reconstruction_loss,
     vhr_reconstruction_loss,
 )
@@ -143,7 +143,8 @@ class OmniSatPretrainer(nn.Module):
                     self.cfg.ts_px)
         losses["loss"] = sum(losses.values())  # type: ignore[assignment]
         if not self.training and len(mods) > 1:
-            losses["retrieval_acc"] = torch.tensor(retrieval_accuracy(tokens, exists, self.cfg.contrastive_max_tokens))
+            for name, value in retrieval_metrics(tokens, exists, self.cfg.contrastive_max_tokens).items():
+                losses[name] = torch.tensor(value)
         return losses
 
 

@@ -9,8 +9,9 @@ from runner import dist
 from runner.dist.train import train_batches
 from runner.errors import InputError
 from runner.jobs.context import JobContext
-from runner.ops.common import DEFAULT_AERIAL_PX, base_card, cached_tiles, finite_metrics, fixed_batches, open_scene_for
-from runner.ops.model_glue import config_for_scene, config_from_card, train_options
+from runner.ops.common import base_card, cached_tiles, finite_metrics, fixed_batches, open_scene_for
+from runner.ops.model_glue import config_for_scene, config_from_card, dates_choice, open_sized_scene, train_options
+from runner.ops.recipe import Choice
 from runner.specs import FinetuneSpec
 
 
@@ -28,14 +29,12 @@ def run_finetune(spec: FinetuneSpec, ctx: JobContext) -> dict[str, Any]:
         scene = open_scene_for(spec, tile_patches=g["tile_patches"], aerial_px=g["aerial_px"], ts_px=g["ts_px"],
                                norm=NormStats.from_dict(parent_card["norm"]), modalities=parent_card["modalities"],
                                ctx=ctx)
-        size = parent_card["size"]
+        size = Choice(parent_card["size"], f"{parent_card['size']}: the size of the parent model {spec.model}")
         cfg = config_from_card(parent_card)
     else:
-        scene = open_scene_for(spec, tile_patches=spec.tile_patches,
-                               aerial_px=spec.aerial_px or DEFAULT_AERIAL_PX[spec.size], ctx=ctx)
+        scene, size = open_sized_scene(spec, ctx)
         scene.norm = scene.compute_norm()
-        size = spec.size
-        cfg = config_for_scene(size, scene)
+        cfg = config_for_scene(size.value, scene, ltae_norm=spec.ltae_norm)
 
     labels = rasterise_labels(spec.labels, spec.class_field, scene.grid, color_field=spec.color_field)
     check_trainable(labels, spec.labels, spec.class_field)
@@ -57,7 +56,9 @@ def run_finetune(spec: FinetuneSpec, ctx: JobContext) -> dict[str, Any]:
                           train_batches(scene, train_tiles, spec.batch_size, labels, spec.seed),
                           fixed_batches(scene, val_tiles, spec.batch_size, labels), train_options(spec), ctx,
                           ctx.work_dir / "checkpoint", init_state=parent_state)
-    card = base_card(spec, scene, name=spec.out_model, kind="classifier", size=size, cfg=cfg, parent=spec.model)
+    card = base_card(spec, scene, name=spec.out_model, kind="classifier", size=size.value, cfg=cfg,
+                     parent=spec.model)
+    card["choices"] = {"size": size.as_card(), "dates": dates_choice(spec, scene).as_card()}
     card["classes"] = [{"value": c.value, "name": c.name, "color": c.color} for c in labels.classes]
     card["metrics"] = finite_metrics(result.metrics)
     card["history"] = finite_metrics(result.history)

@@ -7,8 +7,8 @@ from typing import Any
 from runner import dist
 from runner.dist.train import train_batches
 from runner.jobs.context import JobContext
-from runner.ops.common import DEFAULT_AERIAL_PX, base_card, cached_tiles, finite_metrics, fixed_batches, open_scene_for
-from runner.ops.model_glue import config_for_scene, train_options
+from runner.ops.common import base_card, cached_tiles, finite_metrics, fixed_batches
+from runner.ops.model_glue import config_for_scene, dates_choice, open_sized_scene, train_options
 from runner.specs import PretrainSpec
 
 
@@ -18,9 +18,8 @@ def run_pretrain(spec: PretrainSpec, ctx: JobContext) -> dict[str, Any]:
     from runner.train import store as model_store
 
     model_store.check_can_write(ctx.home, spec.out_model, overwrite=spec.overwrite)
-    aerial_px = spec.aerial_px or DEFAULT_AERIAL_PX[spec.size]
     ctx.progress("reading", 0, 1)
-    scene = open_scene_for(spec, tile_patches=spec.tile_patches, aerial_px=aerial_px, ctx=ctx)
+    scene, size = open_sized_scene(spec, ctx)
     ctx.event("scene", f"grid {scene.grid.n_rows}×{scene.grid.n_cols} patches, modalities "
               f"{', '.join(scene.modalities)}", dates={m: len(d) for m, d in scene.dates.items()})
     scene.norm = scene.compute_norm()
@@ -29,13 +28,14 @@ def run_pretrain(spec: PretrainSpec, ctx: JobContext) -> dict[str, Any]:
     if not train_tiles:
         train_tiles, val_tiles = tiles, tiles[:1]
     ctx.event("split", f"{len(train_tiles)} training tiles, {len(val_tiles)} validation tiles (spatial blocks)")
-    cfg = config_for_scene(spec.size, scene)
+    cfg = config_for_scene(size.value, scene, ltae_norm=spec.ltae_norm)
     # under torchrun each rank gets its share of the training tiles (runner/dist); validation sees them all
     with cached_tiles(scene, ctx):
         result = pretrain(cfg, train_batches(scene, train_tiles, spec.batch_size, seed=spec.seed),
                           fixed_batches(scene, val_tiles, spec.batch_size), train_options(spec), ctx,
                           ctx.work_dir / "checkpoint")
-    card = base_card(spec, scene, name=spec.out_model, kind="pretrained", size=spec.size, cfg=cfg, parent=None)
+    card = base_card(spec, scene, name=spec.out_model, kind="pretrained", size=size.value, cfg=cfg, parent=None)
+    card["choices"] = {"size": size.as_card(), "dates": dates_choice(spec, scene).as_card()}
     card["classes"] = []
     card["metrics"] = finite_metrics(result.metrics)
     card["history"] = finite_metrics(result.history)

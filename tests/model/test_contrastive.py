@@ -80,3 +80,22 @@ def test_retrieval_accuracy_finds_the_same_patch_in_other_modalities():
     exists = torch.ones(3, 3, 9, dtype=torch.bool)
     assert retrieval_accuracy(aligned, exists) == 1.0
     assert retrieval_accuracy(torch.randn(3, 3, 9, 16), exists) < 0.3
+
+
+def test_rank_and_tile_retrieval_show_alignment_that_exact_retrieval_cannot():
+    """Every patch of a tile is one field (identical within the tile) and each modality sees it: exact-patch
+    retrieval cannot tell a field's patches apart, but the positive ranks first among its look-alikes and the
+    best match of another modality lies in the anchor's own tile."""
+    from runner.model.losses import retrieval_metrics
+
+    torch.manual_seed(5)
+    fields = torch.randn(8, 1, 1, 32).expand(8, 3, 16, 32)                   # 8 tiles × 3 modalities × 16 patches
+    aligned = fields + 0.01 * torch.randn(8, 3, 16, 32)
+    exists = torch.ones(8, 3, 16, dtype=torch.bool)
+    good = retrieval_metrics(aligned, exists)
+    assert good["retrieval_acc"] < 0.3
+    assert good["retrieval_rank"] > 0.95
+    assert good["retrieval_tile"] == 1.0
+    chance = retrieval_metrics(torch.randn(8, 3, 16, 32), exists)
+    assert 0.35 < chance["retrieval_rank"] < 0.65
+    assert chance["retrieval_tile"] < 0.4

@@ -39,7 +39,7 @@ def test_every_subset_and_batch_size(tiny_models, subset, b):
     assert out["tile_logits"].shape == (b, CLASSES)
     assert torch.isfinite(out["patch_logits"]).all()
     expected = {"loss", "contrastive"} | {f"rec_{m}" for m in subset}
-    expected |= {"retrieval_acc"} if len(subset) > 1 else set()
+    expected |= {"retrieval_acc", "retrieval_rank", "retrieval_tile"} if len(subset) > 1 else set()
     assert set(losses) == expected
     assert all(torch.isfinite(v) for v in losses.values())
     if len(subset) == 1:

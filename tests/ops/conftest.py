@@ -49,10 +49,10 @@ def trained(tmp_path_factory, scene: Path) -> dict:
     from runner.ops import run_operation
 
     home = tmp_path_factory.mktemp("home")
-    pre = run_operation("pretrain", {**inputs(scene), "out_model": "pre", "size": "tiny", "epochs": 2},
-                        RecordingContext(home, "pre"))
+    pre_ctx = RecordingContext(home, "pre")  # size left to the runner: `auto` picks tiny for 0.4 km²
+    pre = run_operation("pretrain", {**inputs(scene), "out_model": "pre", "epochs": 2}, pre_ctx)
     ctx = RecordingContext(home, "ft")
     ft = run_operation("finetune", {**inputs(scene), "model": "pre", "labels": str(scene / "labels.gpkg"),
                                     "class_field": "class_name", "color_field": "color", "out_model": "clf",
                                     "epochs": 12}, ctx)
-    return {"home": home, "pretrain": pre, "finetune": ft, "ft_ctx": ctx}
+    return {"home": home, "pretrain": pre, "finetune": ft, "ft_ctx": ctx, "pre_ctx": pre_ctx}

@@ -180,3 +180,29 @@ def test_truncated_checkpoint_is_refused_naming_the_file(trained, scene: Path, t
         run_operation("classify", {**inputs(scene), "model": "broken", "out": str(tmp_path / "b.tif")},
                       RecordingContext(home, "broken"))
     assert not list(tmp_path.glob("b*"))
+
+
+def test_the_runner_chooses_the_size_and_keeps_every_date_and_says_so(trained, scene: Path) -> None:
+    """Defaults decide from the data: a 0.4 km² scene gets `tiny`, every date is used, and the reasons are in the
+    job's log and on both model cards (the dock shows them)."""
+    from runner.train import store
+
+    choices = [m for k, m, _ in trained["pre_ctx"].events if k == "choice"]
+    assert any(m.startswith("model size tiny:") and "tiles" in m for m in choices)
+    _, pre_card = store.load_model(trained["home"], "pre")
+    assert pre_card["size"] == "tiny" and pre_card["config"]["ltae_norm"] == "series"
+    assert pre_card["choices"]["size"]["value"] == "tiny"
+    given = {m: len(list((scene / m).glob("*.tif"))) for m in ("s1", "s2")}
+    assert pre_card["choices"]["dates"]["value"] == given
+    assert "all" in pre_card["choices"]["dates"]["reason"]
+    _, clf_card = store.load_model(trained["home"], "clf")
+    assert clf_card["choices"]["size"]["reason"].startswith("tiny: the size of the parent model pre")
+
+
+def test_choose_size_picks_base_only_for_enough_imagery() -> None:
+    from runner.ops.recipe import BASE_MIN_TILES, choose_size
+
+    assert choose_size("auto", BASE_MIN_TILES - 1, 7.0).value == "tiny"
+    assert choose_size("auto", BASE_MIN_TILES, 7.2).value == "base"
+    assert choose_size("base", 10, 0.04).value == "base"  # what the user asked for is kept
+    assert "asked for" in choose_size("tiny", 10**6, 3600.0).reason
