@@ -232,9 +232,10 @@ def evaluate(ds: Dataset, log: Any = print) -> dict[str, Any]:
         home = Path(tmp)
         for subset_name in SUBSETS:
             subset = subset_name.split("+")
+            tag = subset_name.replace("+", "_")  # model names take letters, digits, '.', '_', '-'
             for seed in SEEDS:
                 fold = seed % 2
-                pre = f"pre-{subset_name}-{seed}"
+                pre = f"pre-{tag}-{seed}"
                 t0 = time.time()
                 run_pretrain(parse_spec("pretrain", {**_imagery(ds, subset), "out_model": pre, "seed": seed,
                                                      **OVERRIDES}), _ctx(home, pre))
@@ -245,7 +246,7 @@ def evaluate(ds: Dataset, log: Any = print) -> dict[str, Any]:
                     common = {"dataset": ds.name, "modalities": subset_name, "budget": budget, "seed": seed,
                               "fold": fold, "polygons": polygons}
                     for method, parent in (("omnisat", pre), ("omnisat_scratch", None)):
-                        out = home / f"{method}-{subset_name}-{budget}-{seed}.tif"
+                        out = home / f"{method}-{tag}-{budget}-{seed}.tif"
                         card, seconds = _omnisat_map(ds, home, subset, labels, parent, out, seed)
                         train_s = seconds + (pretrain_s if parent else 0.0)
                         run = {**common, "method": method, **_score_map(ds, out, card, fold),
