@@ -1,0 +1,36 @@
+"""A model card in the words the dock shows: what the model is, how well it validated, what the runner chose.
+
+Why: with defaults, the runner decides the model size and the dates from the user's data (runner/ops/recipe.py)
+and records each choice with its reason in the card; an analyst comparing maps must see those choices beside the
+validation figures, or a `tiny` model on every date looks like the same thing as a `base` one on 50.
+"""
+
+from __future__ import annotations
+
+import html
+from typing import Any
+
+
+def card_lines(name: str, card: dict[str, Any]) -> list[str]:
+    """Plain lines: name (size, kind); modalities; classes; validation; one line per runner choice."""
+    lines = [f"{name} ({card.get('size', '?')}, {card.get('kind', '?')})",
+             f"modalities: {', '.join(card.get('modalities') or [])}"]
+    classes = [c.get("name", "?") for c in card.get("classes") or []]
+    if classes:
+        lines.append(f"classes: {', '.join(classes)}")
+    metrics = card.get("metrics") or {}
+    figures = [f"{label} {metrics[key]:.3f}" for key, label in
+               (("overall_accuracy", "OA"), ("macro_f1", "macro F1"), ("retrieval_rank", "retrieval rank"))
+               if isinstance(metrics.get(key), (int, float))]
+    if figures:
+        lines.append(f"validation: {', '.join(figures)}")
+    for key, choice in (card.get("choices") or {}).items():
+        if isinstance(choice, dict) and choice.get("reason"):
+            lines.append(f"{key}: {choice['reason']}")
+    return lines
+
+
+def card_html(name: str, card: dict[str, Any]) -> str:
+    """The lines for a QTextBrowser: the first in bold, every value escaped (names come from user files)."""
+    lines = [html.escape(line) for line in card_lines(name, card)]
+    return "<br>".join([f"<b>{lines[0]}</b>", *lines[1:]])
