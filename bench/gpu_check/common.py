@@ -36,7 +36,7 @@ class Sizes:
 
 
 CUDA_SIZES = Sizes("base", 6, 50, 50, 4, 5, 8192, 1.0, 0.2, 32, 512)
-CPU_SIZES = Sizes("tiny", 6, 10, 12, 2, 2, 512, 0.3, 1.0, 8, 16)
+CPU_SIZES = Sizes("tiny", 4, 8, 8, 2, 2, 512, 0.3, 1.0, 8, 16)
 
 
 def sizes_for(device: torch.device) -> Sizes:
