@@ -45,7 +45,9 @@ def main(device_name: str, out: Path) -> int:
 
     denv._INFO = Group(0, 1, 0, 1, backend)
     res["backend"] = backend
-    res["nccl_version"] = ".".join(map(str, torch.cuda.nccl.version())) if device.type == "cuda" else None
+    if device.type == "cuda":
+        v = torch.cuda.nccl.version()
+        res["nccl_version"] = ".".join(map(str, v)) if isinstance(v, tuple) else str(v)
 
     t = torch.arange(4, dtype=torch.float32, device=device)
     tdist.all_reduce(t)

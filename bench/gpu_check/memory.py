@@ -39,6 +39,14 @@ def capped_cuda_memory(device: torch.device, room_bytes: int) -> Iterator[dict[s
         torch.cuda.empty_cache()
 
 
+def room_for(device: torch.device, run: Any, tiles: int) -> tuple[int, float]:
+    """(bytes, per-tile bytes): memory for about `tiles` tiles of `run(n)`, from its peaks at 2 and 4 tiles, so
+    what does not grow with the batch (cuDNN workspaces, gradients of the weights) is counted once."""
+    two, four = peak_bytes(device, lambda: run(2)), peak_bytes(device, lambda: run(4))
+    per_tile = max((four - two) / 2, 1.0)
+    return int(two + per_tile * (tiles - 2)), per_tile
+
+
 def peak_bytes(device: torch.device, fn: Any) -> int:
     """Peak CUDA memory `fn` allocates above what was allocated before it."""
     torch.cuda.synchronize(device)
@@ -84,7 +92,7 @@ def batch_sizing(device: torch.device, sizes: Sizes, sec: Section) -> None:
     state = OmniSatClassifier(cfg, CLASSES).state_dict()
     per_tile = inference_bytes_per_tile(cfg, sizes.dates)
     free = free_memory(device)
-    p = Predictor(cfg, state, device=str(device))
+    p = Predictor(cfg, state, device=device.type)
     sec.info.update(per_tile_estimate_mb=per_tile / 2**20, free_mb=free / 2**20, batch_size=p.batch_size)
     if device.type != "cuda":
         sec.not_applicable("batch from free GPU memory (mem_get_info)", "no GPU: on a CPU the runner uses "
@@ -98,7 +106,7 @@ def batch_sizing(device: torch.device, sizes: Sizes, sec: Section) -> None:
     sec.check("batch from free GPU memory (mem_get_info)", ok and p.batch_size >= 1,
               f"min({MAX_AUTO_BATCH}, {MEMORY_FRACTION} × free / estimate per tile)", batch_size=p.batch_size,
               free_mb=free / 2**20, estimate_per_tile_mb=per_tile / 2**20, fits=fits)
-    n = min(p.batch_size, 8)
+    n = min(p.batch_size, 16)
     batch = synthetic_batch(sizes, n, seed=5)
     measured = peak_bytes(device, lambda: p.predict(batch)) / n
     sec.check("the per-tile estimate is an upper bound of what inference allocates", measured <= per_tile,
@@ -117,12 +125,13 @@ def inference_oom(device: torch.device, sizes: Sizes, sec: Section) -> None:
     state = OmniSatClassifier(cfg, CLASSES).state_dict()
     want = sizes.oom_batch
     batch = synthetic_batch(sizes, want, seed=6)
-    reference = Predictor(cfg, state, device=str(device), batch_size=want).predict(batch)
-    p = Predictor(cfg, state, device=str(device), batch_size=want)
+    reference = Predictor(cfg, state, device=device.type, batch_size=want).predict(batch)
+    p = Predictor(cfg, state, device=device.type, batch_size=want)
     cap: dict[str, Any] = {}
     if device.type == "cuda":
-        per_tile = peak_bytes(device, lambda: p.predict(synthetic_batch(sizes, 2, seed=7))) / 2
-        with capped_cuda_memory(device, int(per_tile * ROOM_TILES)) as cap:
+        room, per_tile = room_for(device, lambda n: p.predict(synthetic_batch(sizes, n, seed=7)), ROOM_TILES)
+        with capped_cuda_memory(device, room) as cap:
+            cap["measured_mb_per_tile"] = per_tile / 2**20
             probs = p.predict(batch)
         how = f"real: memory capped to {cap['fraction']:.3f} of the GPU"
     else:
@@ -170,10 +179,13 @@ def training_oom(device: torch.device, sizes: Sizes, sec: Section) -> None:
     step = ChunkedStep(device, dtype, "finetune", on_shrink=lambda old, new: shrinks.append((old, new)))
     cap: dict[str, Any] = {}
     if device.type == "cuda":
-        small = to_tensors(synthetic_batch(sizes, 2, seed=9), device)
-        per_tile = peak_bytes(device, lambda: ChunkedStep(device, dtype, "x")(model, step_fn, small, "probe")) / 2
-        model.zero_grad(set_to_none=True)
-        with capped_cuda_memory(device, int(per_tile * ROOM_TILES)) as cap:
+        def probe(n: int) -> None:
+            small = to_tensors(synthetic_batch(sizes, n, seed=9), device)
+            ChunkedStep(device, dtype, "probe")(model, step_fn, small, "probe")
+            model.zero_grad(set_to_none=True)
+        room, per_tile = room_for(device, probe, ROOM_TILES)
+        with capped_cuda_memory(device, room) as cap:
+            cap["measured_mb_per_tile"] = per_tile / 2**20
             loss, _ = step(model, step_fn, data, "capped")
         how = f"real: memory capped to {cap['fraction']:.3f} of the GPU"
     else:

@@ -267,7 +267,7 @@ def training_run(parity: Parity, sec: Section) -> None:
     fork_rng, a checkpoint per epoch) on the device and on the CPU; cancel and resume; store round trip."""
     from runner.model import OmniSatClassifier
 
-    dev = str(parity.device)
+    dev = parity.device.type  # the runner takes "cuda" or "cpu" (choose_device), not "cuda:0"
     target_amp = "bf16" if parity.on_cpu else "auto"  # auto is bf16 on CUDA; on a CPU ask for it
     torch.manual_seed(0)  # finetune() seeds 0 before building the classifier: the same head initialisation
     before = OmniSatClassifier(parity.cfg, CLASSES)
@@ -357,7 +357,7 @@ def predictor(parity: Parity, sec: Section) -> None:
     batch = synthetic_batch(parity.sizes, 2 * parity.sizes.parity_batch, seed=3, padded=2)
     ref = Predictor(parity.cfg, state, device="cpu", amp="off").predict(batch)
     for amp in ("off", "auto", "bf16"):
-        p = Predictor(parity.cfg, state, device=str(parity.device), amp=amp)
+        p = Predictor(parity.cfg, state, device=parity.device.type, amp=amp)
         probs = p.predict(batch)
         bf16 = p.dtype is not None
         bound = BF16_BOUND if bf16 else FP32_BOUND
@@ -369,7 +369,7 @@ def predictor(parity: Parity, sec: Section) -> None:
                   f"probabilities relative L2 error <= {bound:g}, rows sum to 1", rel_error=err,
                   argmax_agreement=agree, row_sum_error=sums, shape=list(probs.shape))
     expect = torch.bfloat16 if parity.device.type == "cuda" else None
-    auto = Predictor(parity.cfg, state, device=str(parity.device), amp="auto")
+    auto = Predictor(parity.cfg, state, device=parity.device.type, amp="auto")
     if parity.device.type == "cuda" or parity.cfg.dim < 256:
         sec.check("amp auto picks the documented precision", auto.dtype == expect,
                   "bf16 on CUDA; fp32 for a model narrower than 256 on a CPU", dtype=str(auto.dtype))

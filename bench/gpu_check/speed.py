@@ -8,6 +8,7 @@ the largest batch that fits (found by doubling until a real out-of-memory error)
 
 from __future__ import annotations
 
+import shutil
 import time
 from typing import Any
 
@@ -51,7 +52,7 @@ def inference(device: torch.device, sizes: Sizes, sec: Section, peaks: dict[str,
     flops = model_flops_per_tile(cfg, sizes)
     sec.info["gflop_per_tile"] = flops / 1e9
     for amp in ("off", "bf16"):
-        p = Predictor(cfg, state, device=str(device), amp=amp)
+        p = Predictor(cfg, state, device=device.type, amp=amp)
         batch = synthetic_batch(sizes, p.batch_size, seed=11)
         out: dict[str, Any] = {}
 
@@ -128,14 +129,18 @@ def compiled(device: torch.device, sizes: Sizes, sec: Section, allow_cpu: bool) 
         sec.not_applicable("torch.compile on vs off", "skipped on a CPU by default: Inductor needs a C++ compiler "
                            "and compiles for minutes; run with --compile to include it")
         return
+    if not (shutil.which("cc") or shutil.which("gcc") or shutil.which("clang")):
+        sec.not_applicable("torch.compile on vs off", "no C compiler on this machine: Inductor (and Triton's "
+                           "launcher) needs one; install gcc to include it")
+        return
     cfg = config(sizes)
     torch.manual_seed(0)
     state = OmniSatClassifier(cfg, CLASSES).state_dict()
-    eager = Predictor(cfg, state, device=str(device))
+    eager = Predictor(cfg, state, device=device.type)
     batch = synthetic_batch(sizes, eager.batch_size, seed=13)
     ref = eager.predict(batch)
     t_eager = median_seconds(lambda: eager.predict(batch), device, sizes.repeats)
-    comp = Predictor(cfg, state, device=str(device), compile=True, batch_size=eager.batch_size)
+    comp = Predictor(cfg, state, device=device.type, compile=True, batch_size=eager.batch_size)
     t0 = time.perf_counter()
     probs = comp.predict(batch)
     first = time.perf_counter() - t0
