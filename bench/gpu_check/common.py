@@ -70,7 +70,7 @@ def synthetic_batch(sizes: Sizes, b: int, seed: int = 0, modalities: tuple[str, 
     for m in ("s1", "s2"):
         if m not in modalities:
             continue
-        doy = np.sort(rng.choice(np.arange(1, 366), size=(b, t), replace=False if t <= 365 else True), axis=1)
+        doy = np.sort(np.stack([rng.choice(365, size=t, replace=t > 365) + 1 for _ in range(b)]), axis=1)
         values = rng.normal(size=(b, t, BANDS[m], p, p)).astype(np.float32)
         mask = rng.random((b, t, p, p)) >= (0.3 if m == "s2" else 0.0)
         if m == "s2":

@@ -321,7 +321,6 @@ def checkpoint_rng(parity: Parity, sec: Section) -> None:
 
     model = clone_to(parity.model, parity.device).train()
     opt = torch.optim.AdamW(model.parameters(), lr=1e-3)
-    loss, _ = None, None
     from runner.model import to_tensors
 
     t = to_tensors(parity.batch, parity.device)

@@ -9,7 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 SECTIONS = ["forward: device vs cpu", "masks and padding", "backward: classifier", "pretraining losses",
             "fine-tuning run, checkpoint resume, model store", "checkpoint of device state", "predictor",
             "batch size from free memory", "out-of-memory halving: inference", "out-of-memory halving: training step",
@@ -74,3 +74,21 @@ def test_classifying_needs_nothing_outside_the_offline_wheel_list(tmp_path: Path
                           timeout=120)  # nosec B603
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert not (tmp_path / "scene" / "labels.gpkg").exists() and (tmp_path / "scene" / "aerial.tif").is_file()
+
+
+def test_the_cuda_sizes_build_their_batches_and_models() -> None:
+    """What only a GPU run reaches but plain Python decides: the CUDA sizes' batches (up to the OOM probe's 32
+    tiles of 50 dates) and the `base` configuration they feed."""
+    import numpy as np
+
+    from bench.gpu_check.common import CUDA_SIZES, config, synthetic_batch
+
+    cfg = config(CUDA_SIZES, no_dropout=True)
+    assert cfg.size == "base" and cfg.dropout == 0.0 and cfg.tile_patches == CUDA_SIZES.tile_patches
+    b = synthetic_batch(CUDA_SIZES, CUDA_SIZES.oom_batch, seed=1, padded=3)
+    side = CUDA_SIZES.tile_patches * CUDA_SIZES.aerial_px
+    assert b["aerial"].shape == (CUDA_SIZES.oom_batch, 4, side, side)
+    doy = b["s2_doy"]
+    assert doy.shape == (CUDA_SIZES.oom_batch, CUDA_SIZES.dates) and (doy[:, -3:] == 0).all()
+    assert (np.diff(doy[:, :-3], axis=1) > 0).all()  # distinct, sorted dates per tile
+    assert not b["s2_mask"][0, :, 0, 0].any() and np.isnan(b["s1"][:, -3:]).all()
