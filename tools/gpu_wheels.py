@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import subprocess
+import subprocess  # nosec B404 - pip with our own arguments
 import sys
 from pathlib import Path
 

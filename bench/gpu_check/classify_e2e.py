@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
+import subprocess  # nosec B404 - our own CLI and nvidia-smi, fixed arguments
 import sys
 import threading
 import time
@@ -55,6 +55,13 @@ def make_inputs(root: Path, sizes: Sizes) -> tuple[Path, str]:
     return scene, "gpu-check"
 
 
+def _nvidia_smi(index: int) -> float:
+    """GPU `index`'s utilisation in percent over nvidia-smi's last sample period."""
+    out = subprocess.run(["nvidia-smi", f"--id={index}", "--query-gpu=utilization.gpu",  # nosec B603 B607
+                          "--format=csv,noheader,nounits"], capture_output=True, text=True, timeout=10)
+    return float(out.stdout.strip().splitlines()[0])
+
+
 class UtilisationSampler:
     """GPU utilisation every 0.1 s in a thread: `torch.cuda.utilization` (pynvml), else nvidia-smi, else none."""
 
@@ -71,18 +78,14 @@ class UtilisationSampler:
             torch.cuda.utilization(self.index)
             self.source = "torch.cuda.utilization (pynvml)"
             return lambda: float(torch.cuda.utilization(self.index))
-        except Exception:  # noqa: BLE001 - no pynvml / amdsmi: try nvidia-smi
+        except Exception:  # noqa: BLE001 # nosec B110 - no pynvml / amdsmi: try nvidia-smi next
             pass
         try:
-            out = subprocess.run(["nvidia-smi", f"--id={self.index}", "--query-gpu=utilization.gpu",  # nosec B607
-                                  "--format=csv,noheader,nounits"], capture_output=True, text=True, timeout=10)
-            float(out.stdout.strip().splitlines()[0])
-            self.source = "nvidia-smi"
-            return lambda: float(subprocess.run(  # nosec B607
-                ["nvidia-smi", f"--id={self.index}", "--query-gpu=utilization.gpu", "--format=csv,noheader,nounits"],
-                capture_output=True, text=True, timeout=10).stdout.strip().splitlines()[0])
+            _nvidia_smi(self.index)
         except (OSError, ValueError, IndexError, subprocess.SubprocessError):
             return None
+        self.source = "nvidia-smi"
+        return lambda: _nvidia_smi(self.index)
 
     def _loop(self) -> None:
         while not self._stop.is_set():
