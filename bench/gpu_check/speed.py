@@ -103,15 +103,17 @@ def pretraining(device: torch.device, sizes: Sizes, sec: Section) -> None:
         return
     largest, tried, b = 8, [], 16
     while b <= sizes.max_search_batch:
-        fits = True
+        fits, reason = True, ""
         try:
             _pretrain_seconds(device, sizes, b, 1)
         except Exception as err:  # noqa: BLE001 - out-of-memory ends the search, anything else is re-raised
-            if not is_out_of_memory(err):
+            # cuDNN / cuBLAS report a failed allocation in their own words; the runner's halving would not catch
+            # those (is_out_of_memory), so the report says which one ended the search
+            if not (is_out_of_memory(err) or "ALLOC_FAILED" in str(err)):
                 raise
-            fits = False
+            fits, reason = False, "out of memory" if is_out_of_memory(err) else str(err)[:200]
         torch.cuda.empty_cache()  # after the except block: its traceback no longer holds the step's tensors
-        tried.append((b, "fits" if fits else "out of memory"))
+        tried.append((b, "fits" if fits else reason))
         if not fits:
             break
         largest, b = b, b * 2
