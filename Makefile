@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 export QT_QPA_PLATFORM ?= offscreen
 export OMNISAT_REPO := $(CURDIR)
 
-.PHONY: setup system-deps demo test test-fast bench bench-accuracy lint package install-plugin clean
+.PHONY: setup system-deps demo test test-fast bench bench-accuracy gpu-check lint package install-plugin clean
 
 setup: $(STAMP)
 
@@ -38,6 +38,17 @@ bench: setup
 
 bench-accuracy: setup
 	$(PY) -m bench.run accuracy
+
+# The CUDA path on this machine's GPU (bench/gpu_check; docs/performance.md, "GPU check") → bench/out/gpu-check/.
+# Needs only PyTorch: no set-up, the venv's Python when there is one, else python3 with the packages of
+# $(GPU_WHEELS) installed offline first (tools/gpu_wheels.py). DEVICE=cpu: small sizes (part of make test).
+DEVICE ?= cuda
+GPU_WHEELS ?= bench/gpu-wheels
+GPU_PYTHON ?= $(if $(wildcard $(PY)),$(PY),python3)
+gpu-check:
+	@if [ -f "$(GPU_WHEELS)/requirements.txt" ]; then $(GPU_PYTHON) -m tools.gpu_wheels install --wheels $(GPU_WHEELS); fi
+	$(GPU_PYTHON) -m bench.gpu_check --device $(DEVICE) \
+		$$( [ -d "$(GPU_WHEELS)/site" ] && echo --site "$(GPU_WHEELS)/site" ) $(GPU_CHECK_ARGS)
 
 lint: setup
 	$(PY) -m ruff check runner omnisat_qgis tests bench demo

@@ -13,11 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import pyogrio
-import pyogrio.raw as ogr_raw
 import rasterio.features
 import shapely
-from pyogrio.errors import DataSourceError
 from pyproj import CRS, Transformer
 
 from runner.errors import InputError
@@ -57,6 +54,11 @@ class LabelMap:
 
 
 def _read_vector(path: str, class_field: str, color_field: str | None):
+    # imported here: classifying needs no vector reading, so the GPU check's offline wheels can leave pyogrio out
+    import pyogrio
+    import pyogrio.raw as ogr_raw
+    from pyogrio.errors import DataSourceError
+
     if not Path(path).exists():
         raise InputError(f"label file {path} does not exist")
     try:

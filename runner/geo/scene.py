@@ -14,7 +14,6 @@ import json
 from pathlib import Path
 
 import numpy as np
-import pyogrio.raw as ogr_raw
 import rasterio
 import rasterio.features
 import shapely
@@ -82,7 +81,8 @@ def _dates(rng: np.random.Generator, n: int, offset: int) -> list[dt.date]:
 
 
 def make_scene(out_dir: str | Path, size_km: float = 2.0, seed: int = 0, aerial_res: float = 0.2,
-               n_s2: int = 24, n_s1: int = 24) -> dict:
+               n_s2: int = 24, n_s1: int = 24, labels: bool = True) -> dict:
+    """`labels=False` writes no label polygons (and needs no pyogrio): enough for classifying."""
     out = Path(out_dir)
     (out / "s2").mkdir(parents=True, exist_ok=True)
     (out / "s1").mkdir(parents=True, exist_ok=True)
@@ -98,7 +98,8 @@ def make_scene(out_dir: str | Path, size_km: float = 2.0, seed: int = 0, aerial_
     gain = np.concatenate([[1.0], rng.uniform(0.85, 1.15, len(cells))]).astype(np.float32)
     shift = np.concatenate([[0.0], rng.normal(0, 12, len(cells))]).astype(np.float32)
 
-    labels = _write_labels(out / "labels.gpkg", rng, cells, classes)
+    keep = rng.random(len(cells)) > 0.1  # drawn either way: a seed's imagery does not depend on `labels`
+    labels_path = _write_labels(out / "labels.gpkg", keep, cells, classes) if labels else None
     s2_files = _write_s2(out / "s2", rng, parcel_id, class_of_parcel, shift, gain)
     s1_files = _write_s1(out / "s1", rng, parcel_id, class_of_parcel, shift)
     aerial = _write_aerial(out / "aerial.tif", rng, parcel_id, class_of_parcel, size_m, aerial_res)
@@ -109,15 +110,18 @@ def make_scene(out_dir: str | Path, size_km: float = 2.0, seed: int = 0, aerial_
         f"Sentinel-1 GRD-like series (VV, VH linear power with speckle, {UTM}), one GeoTIFF per date, and label "
         "polygons (`labels.gpkg`, fields `class_name`, `color`). Classes: "
         + ", ".join(n for n, _ in CLASSES) + ".\n")
-    meta = {"aerial": aerial, "s2": s2_files, "s1": s1_files, "labels": labels, "readme": out / "README.md"}
+    meta = {"aerial": aerial, "s2": s2_files, "s1": s1_files, "readme": out / "README.md"}
+    if labels_path is not None:
+        meta["labels"] = labels_path
     (out / "scene.json").write_text(json.dumps({k: str(v) if not isinstance(v, list) else [str(x) for x in v]
                                                 for k, v in meta.items()}, indent=1))
     return meta
 
 
-def _write_labels(path: Path, rng: np.random.Generator, cells: list, classes: np.ndarray) -> Path:
+def _write_labels(path: Path, keep: np.ndarray, cells: list, classes: np.ndarray) -> Path:
     """Polygons as an analyst would draw them: slightly inside the parcel edges; a few parcels left unlabelled."""
-    keep = rng.random(len(cells)) > 0.1
+    import pyogrio.raw as ogr_raw  # here, so classifying never needs pyogrio (the GPU check's offline wheels)
+
     geoms = [shapely.buffer(c, -3.0) for c, k in zip(cells, keep, strict=True) if k]
     cls = classes[keep]
     ok = [not g.is_empty for g in geoms]
