@@ -18,7 +18,8 @@ measured is the defaults. For each real labelled dataset in `../shared/eodata`:
 
 `BENCH_OVERRIDES` (JSON) adds fields to every pretrain and finetune spec, to measure one change at a time
 against the defaults; `BENCH_SEEDS`, `BENCH_SUBSETS`, `BENCH_BUDGETS` narrow a run. Writes
-bench/accuracy.json and docs/benchmarks.md (only for a run with the defaults and every part).
+bench/accuracy.json and docs/benchmarks.md for a run with the defaults and every part, else
+bench/out/accuracy-partial.json.
 """
 
 from __future__ import annotations
@@ -292,7 +293,8 @@ def run() -> dict[str, Any]:
         result["datasets"][ds.name] = evaluate(ds)
     result["summary"] = summarise([r for d in result["datasets"].values() for r in d["runs"]])
     complete = not OVERRIDES and len(SEEDS) >= 3 and set(SUBSETS) == {"s1+s2", "s2", "s1"} and len(BUDGETS) == 2
-    target = REPO / "bench" / ("accuracy.json" if complete else "accuracy-partial.json")
+    target = REPO / "bench" / "accuracy.json" if complete else REPO / "bench" / "out" / "accuracy-partial.json"
+    target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(json.dumps(result, indent=2))
     if complete:
         write_markdown(result, REPO / "docs" / "benchmarks.md")

@@ -52,7 +52,7 @@ def _add_inputs(p: argparse.ArgumentParser) -> None:
     g.add_argument("--extent", type=_extent, help="XMIN,YMIN,XMAX,YMAX (default: the imagery's common extent)")
     g.add_argument("--extent-crs", help="CRS of --extent, e.g. EPSG:32631")
     g.add_argument("--patch-size", type=float, default=10.0, help="patch size in metres (default 10)")
-    g.add_argument("--max-dates", type=int, default=50, help="dates per series at most (default 50)")
+    g.add_argument("--max-dates", type=int, help="dates per series at most, evenly thinned (default: every date)")
     g.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
     g.add_argument("--batch-size", type=int,
                    help="tiles per batch (default: from free memory; on a CPU 8 with aerial, 16-32 without)")
@@ -84,8 +84,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("pretrain", help="self-supervised pretraining on the imagery")
     _add_inputs(p)
     p.add_argument("--out-model", required=True)
-    p.add_argument("--size", choices=["tiny", "base"], default="base")
+    p.add_argument("--size", choices=["auto", "tiny", "base"], default="auto",
+                   help="model size (default auto: base from 2,000 tiles of imagery, tiny below)")
     p.add_argument("--epochs", type=int, default=20)
+    p.add_argument("--minutes", type=float, help="stop after this many minutes (best epoch kept); epochs stay the most")
+    p.add_argument("--ltae-norm", choices=["series", "date"], help="S2 LTAE input statistics (default series)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--overwrite", action="store_true", help="replace an existing model of that name when done")
 
@@ -96,7 +99,9 @@ def build_parser() -> argparse.ArgumentParser:
     f.add_argument("--class-field", required=True)
     f.add_argument("--color-field")
     f.add_argument("--out-model", required=True)
-    f.add_argument("--size", choices=["tiny", "base"], default="base", help="model size when from scratch")
+    f.add_argument("--size", choices=["auto", "tiny", "base"], default="auto",
+                   help="model size when from scratch (default auto: from the amount of imagery)")
+    f.add_argument("--ltae-norm", choices=["series", "date"], help="S2 LTAE input statistics when from scratch")
     f.add_argument("--epochs", type=int, default=30)
     f.add_argument("--seed", type=int, default=0)
     f.add_argument("--val-fraction", type=float, default=0.25)
@@ -124,8 +129,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 _SPEC_KEYS = ("aerial", "s1", "s2", "s2_masks", "extent", "extent_crs", "patch_size", "max_dates", "device",
-              "batch_size", "amp", "compile", "out_model", "size", "epochs", "seed", "overwrite", "model", "labels",
-              "class_field", "color_field", "val_fraction", "label_fraction", "out", "overlap")
+              "batch_size", "amp", "compile", "out_model", "size", "epochs", "minutes", "ltae_norm", "seed",
+              "overwrite", "model", "labels", "class_field", "color_field", "val_fraction", "label_fraction",
+              "out", "overlap")
 
 
 def _spec_from_args(args: argparse.Namespace) -> dict[str, Any]:

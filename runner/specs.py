@@ -73,6 +73,7 @@ class PretrainSpec(InputsSpec):
     size: Size = "auto"
     ltae_norm: LtaeNorm = "series"   # S2 LTAE input statistics: the reference's per series, or per date
     epochs: int = Field(default=20, ge=1, le=10000)
+    minutes: float | None = Field(default=None, gt=0, le=10080)  # a time budget: stop then, keep the best epoch
     seed: int = 0
     tile_patches: int = Field(default=6, ge=2, le=32)
     aerial_px: int | None = Field(default=None, ge=4, le=256)

@@ -63,4 +63,5 @@ def train_options(spec: InputsSpec) -> Any:
     # User polygons are nearly always imbalanced (a few hectares of a rare species among forest): weight classes
     # by inverse frequency when fine-tuning.
     return TrainOptions(epochs=getattr(spec, "epochs", 1), batch_size=spec.batch_size, device=spec.device, amp=spec.amp,
-                        seed=getattr(spec, "seed", 0), class_weights=hasattr(spec, "class_field"))
+                        seed=getattr(spec, "seed", 0), class_weights=hasattr(spec, "class_field"),
+                        time_budget_s=minutes * 60 if (minutes := getattr(spec, "minutes", None)) else None)

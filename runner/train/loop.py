@@ -52,6 +52,11 @@ def lr_factor(step: int, epoch: int, step_in_epoch: int, steps_per_epoch: int | 
     return warm * (0.01 + 0.99 * 0.5 * (1 + math.cos(math.pi * progress)))
 
 
+def out_of_time(started: float, opts: TrainOptions) -> bool:
+    """The time budget (pretraining in minutes) is spent; resumed runs count from their restart."""
+    return opts.time_budget_s is not None and time.monotonic() - started >= opts.time_budget_s
+
+
 def cpu_state(model: torch.nn.Module) -> dict[str, torch.Tensor]:
     return {k: v.detach().to("cpu").clone() for k, v in model.state_dict().items()}
 
@@ -79,8 +84,9 @@ def fit(model: torch.nn.Module, *, stage: str, size: str, step_fn: StepFn, evalu
         "memory", f"{stage}: out of memory on {device} with {old} tiles per step; continuing in chunks of {new} "
         "with accumulated gradients", old=old, new=new))
 
+    started = time.monotonic()
     for epoch in range(state["epoch"], opts.epochs):
-        if state["stale"] >= opts.patience:
+        if state["stale"] >= opts.patience or out_of_time(started, opts):
             break
         t0 = time.monotonic()
         dist_train.reseed_for_epoch(opts.seed, epoch)
@@ -95,6 +101,10 @@ def fit(model: torch.nn.Module, *, stage: str, size: str, step_fn: StepFn, evalu
             if opts.max_steps_per_epoch is not None and i >= opts.max_steps_per_epoch:
                 break
             ctx.check_cancel()
+            if i > 0 and out_of_time(started, opts):  # batches come shuffled over the extent: a partial epoch too
+                ctx.event("budget", f"{stage}: the {opts.time_budget_s / 60:g}-minute budget is spent; epoch "
+                          f"{epoch + 1} ends after {i} steps and is validated")
+                break
             lr = base_lr * lr_factor(state["step"], epoch, i, spe, opts.epochs, opts.warmup)
             for g in optimizer.param_groups:
                 g["lr"] = lr

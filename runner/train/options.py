@@ -22,6 +22,7 @@ class TrainOptions:
     modality_dropout: float = 0.25     # per sample, per modality; at least one modality kept (§13)
     class_weights: bool | list[float] = False   # True: inverse label frequency from the training batches
     max_steps_per_epoch: int | None = None
+    time_budget_s: float | None = None  # stop when spent: the running epoch ends early, is validated, best kept
     grad_clip: float | None = 1.0
 
     def learning_rate(self, stage: str, size: str) -> float:

@@ -206,3 +206,18 @@ def test_choose_size_picks_base_only_for_enough_imagery() -> None:
     assert choose_size("auto", BASE_MIN_TILES, 7.2).value == "base"
     assert choose_size("base", 10, 0.04).value == "base"  # what the user asked for is kept
     assert "asked for" in choose_size("tiny", 10**6, 3600.0).reason
+
+
+def test_a_pretraining_time_budget_ends_the_run_with_a_validated_model(trained, scene: Path) -> None:
+    """`minutes` ends the running epoch early (its batches are spread over the extent), validates it and saves the
+    best model, however many epochs were asked for."""
+    from runner.ops import run_operation
+    from runner.train import store
+
+    ctx = RecordingContext(trained["home"], "budget")
+    run_operation("pretrain", {**inputs(scene, ("s1", "s2")), "out_model": "budget", "epochs": 50,
+                               "minutes": 0.0005}, ctx)
+    assert [k for k, _, _ in ctx.events].count("budget") == 1
+    _, card = store.load_model(trained["home"], "budget")
+    assert len(card["history"]) == 1 and card["training"]["best_epoch"] == 1
+    assert card["metrics"]["retrieval_rank"] is not None
