@@ -9,6 +9,7 @@ import numpy as np
 import rasterio
 from rasterio.errors import RasterioError
 
+from runner import modalities
 from runner.errors import InputError
 from runner.geo.grid import GridSpec, check_crs, intersect, snap_outward, transform_bounds
 from runner.geo.inputs import (
@@ -48,7 +49,7 @@ def detect_conversions(s1: list[RasterInfo], s2: list[RasterInfo]) -> dict:
     if s2 and s2[0].dtype.startswith("float"):
         vals = np.concatenate([_sample(i.path, 1) for i in s2[:3]])
         if len(vals) and np.median(vals) < 2.0:
-            conv["s2_scale"] = 10000
+            conv["s2_scale"] = modalities.get("s2").extra["scale"]
     if s1:
         vals = np.concatenate([_sample(i.path, 1) for i in s1[:3]])
         if len(vals) and np.median(vals) > 0 and np.percentile(vals, 95) < 50:
@@ -56,20 +57,32 @@ def detect_conversions(s1: list[RasterInfo], s2: list[RasterInfo]) -> dict:
     return conv
 
 
-def open_scene(aerial: str | None, s1: list[DatedRaster], s2: list[DatedRaster], *,
+def open_scene(aerial: str | list[str] | None, s1: list[DatedRaster], s2: list[DatedRaster], *,
                extent: tuple[float, float, float, float] | None = None, extent_crs: str | None = None,
                patch_size: float = 10.0, tile_patches: int = 6, aerial_px: int = 50, ts_px: int = 1,
                s2_masks: list[DatedRaster] | None = None, max_dates: int = 50,
                norm: NormStats | None = None, crs: str | None = None) -> Scene:
+    """Validate the user's layers and put them on one patch grid. `aerial` may be several files (products and
+    sheets, runner/geo/aerial_parts.py); S2 dates that came with their own mask (a product's SCL) use it unless
+    `s2_masks` are given; what the readers recognised goes to `scene.notices` for the job's log."""
     if not (aerial or s1 or s2):
         raise InputError("no imagery given: set at least one of aerial, s1, s2")
+    from runner.geo.forms import describe
+
+    notices = describe(list(s2), "s2") + describe(list(s1), "s1")
+    if isinstance(aerial, (list, tuple)):
+        from runner.geo.aerial_parts import combine_aerial
+
+        aerial, combined = combine_aerial(list(aerial)) if aerial else (None, [])
+        notices += combined
     s2 = select_dates(list(s2), max_dates)
     s1 = select_dates(list(s1), max_dates)
+    if s2_masks is None and any(r.mask for r in s2):
+        s2_masks = [DatedRaster(r.mask, r.date) for r in s2 if r.mask]
     infos = {"s2": [raster_info(r.path, "Sentinel-2") for r in s2],
              "s1": [raster_info(r.path, "Sentinel-1") for r in s1]}
     aerial_info = raster_info(aerial, "aerial") if aerial else None
     layouts = {m: check_series(infos[m], m) for m in ("s1", "s2") if infos[m]}
-    notices = []
     alpha_is_data = bool(aerial_info and alpha_holds_data(aerial_info))
     if alpha_is_data:
         notices.append(f"aerial file {Path(aerial).name}: band {aerial_info.alpha_band} is flagged as alpha "
