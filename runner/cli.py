@@ -134,6 +134,8 @@ def _spec_from_args(args: argparse.Namespace) -> dict[str, Any]:
     from runner.specs import parse_spec
 
     spec = {k: getattr(args, k) for k in _SPEC_KEYS if getattr(args, k, None) is not None}
+    if isinstance(spec.get("aerial"), list) and len(spec["aerial"]) == 1:
+        spec["aerial"] = spec["aerial"][0]
     parse_spec(args.command, spec)  # field errors first (names the option), files after
     for key in ("s1", "s2", "s2_masks"):
         if key in spec:

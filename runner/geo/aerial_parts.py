@@ -62,6 +62,9 @@ def combine_aerial(paths: list[str]) -> tuple[str, list[str]]:
                          "among them; the model reads R, G, B, then NIR, then elevation")
     first = ranked[0][1][0][0]
     vrt = build_vrt([bands[b] for b in present], f"aerial_{Path(first).stem}", "aerial", same_footprint=False)
+    by_source: dict[str, list[str]] = {}
+    for role in present:
+        by_source.setdefault(used[role], []).append(role)
     note = (f"aerial combined from {len(paths)} files: " +
-            "; ".join(f"{role} from {used[role]}" for role in present))
+            "; ".join(f"{', '.join(roles)} from {source}" for source, roles in by_source.items()))
     return vrt, [note]

@@ -134,8 +134,9 @@ def read_product(path: str) -> S2Product:
             files[band] = (res, member)
     missing = [b for b in s2.band_names if b not in files]
     if missing:
-        raise InputError(f"Sentinel-2 product {name} has no band {', '.join(missing)}: no *_{_file_band(missing[0])}"
-                         "_10m.jp2 or _20m.jp2 in its IMG_DATA (an incomplete download?)")
+        fb = _file_band(missing[0])
+        raise InputError(f"Sentinel-2 product {name} has no band {', '.join(missing)}: no *_{fb}_10m.jp2 or "
+                         f"*_{fb}_20m.jp2 in its IMG_DATA (an incomplete download?)")
     ratio = 10000.0 / quant
     sources = [BandSource(prefix + files[b][1], 1, b, scale=ratio, offset=offsets.get(b, 0.0) * ratio, nodata=0)
                for b in s2.band_names]

@@ -92,8 +92,8 @@ def build_vrt(bands: list[BandSource | list[BandSource]], name: str, role: str, 
              f"  <SRS>{escape(finest['crs'])}</SRS>",
              f"  <GeoTransform>{x0!r}, {px!r}, 0.0, {y1!r}, 0.0, {-py!r}</GeoTransform>"]
     if tags:
-        lines.append("  <Metadata>" + "".join(f'<MDI key="{escape(k)}">{escape(str(v))}</MDI>'
-                                             for k, v in tags.items()) + "</Metadata>")
+        items = "".join(f'<MDI key="{escape(k)}">{escape(str(v))}</MDI>' for k, v in tags.items())
+        lines.append(f"  <Metadata>{items}</Metadata>")
     for i, g in enumerate(groups, start=1):
         first = g[0]
         derived = ' subClass="VRTDerivedRasterBand"' if first.func else ""
