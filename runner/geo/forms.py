@@ -7,6 +7,7 @@ Forms, recognised in this order for each path (a folder is searched for all of t
 - per-band files, one band per file with the band in the name, as the Copernicus Browser names its downloads
   (`2023-05-15-00:00_2023-05-15-23:59_Sentinel-2_L2A_B04_(Raw).tiff`), grouped by date; an `SCL` file of the
   same date becomes the mask;
+- a STAC item, by URL or as a local JSON file (runner/geo/stac.py): one date, its COGs read through /vsicurl/;
 - anything else: one raster per date, bands by description or in the registry's order (the original layout).
 Each date resolves to a raster the scene reader opens unchanged: the file itself, or a VRT (runner/geo/vrt.py) with
 the registry's bands in order, offsets applied and Sentinel-1 in dB. What was recognised is summarised for the job's
@@ -20,7 +21,7 @@ import glob
 import os
 import re
 from collections import Counter, defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import rasterio
@@ -31,6 +32,7 @@ from runner.errors import InputError
 from runner.geo.dates import date_from_name, date_from_tags
 from runner.geo.inputs import DatedRaster
 from runner.geo.sentinel2_safe import check_one_tile, is_s2_product, read_product
+from runner.geo.stac import is_stac_item, is_url, item_raster
 from runner.geo.vrt import BandSource, build_vrt
 
 _TOKENS = re.compile(r"[_\-\s().\[\]]+")
@@ -66,7 +68,7 @@ def expand_paths(paths: list[str], modality: str) -> list[str]:
     """Folders, globs and files → products and raster files, sorted, folders searched one level deep."""
     out: list[str] = []
     for p in paths:
-        if is_s2_product(p):
+        if is_s2_product(p) or is_stac_item(p):
             out.append(p)
         elif os.path.isdir(p):
             found = sorted(str(q) for q in Path(p).iterdir()
@@ -82,7 +84,7 @@ def expand_paths(paths: list[str], modality: str) -> list[str]:
             out.extend(found)
         else:
             out.append(p)
-    missing = [f for f in out if not os.path.exists(f)]
+    missing = [f for f in out if not os.path.exists(f) and not is_url(f)]
     if missing:
         raise InputError(f"{modality}: {len(missing)} file(s) do not exist: {', '.join(missing[:5])}")
     return out
@@ -178,6 +180,10 @@ def resolve_series(paths: list[str], modality: str, dates: list[str] | None = No
                 detail.append("SCL as cloud mask")
             out.append(DatedRaster(product.vrt, forced or product.date, mask=product.mask,
                                    form="Sentinel-2 L2A product", detail=tuple(detail), source=path))
+            continue
+        if is_stac_item(path):
+            item = item_raster(path, modality)
+            out.append(item if forced is None else replace(item, date=forced))
             continue
         f = _open(path, title)
         stack = stack_layout(f, modality) if f.count > 1 else None
@@ -313,6 +319,8 @@ def describe(rasters: list[DatedRaster], modality: str) -> list[str]:
             label = "Sentinel-2 L2A products" if len(items) > 1 else "Sentinel-2 L2A product"
         elif form == "per-band download":
             label = f"dates of per-band {m.title} files"
+        elif form == "STAC item":
+            label = f"{m.title} STAC items"
         elif form == "multi-date stack":
             label = f"{m.title} dates from {len({r.source for r in items})} multi-date stack(s)"
         else:

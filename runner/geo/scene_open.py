@@ -43,6 +43,27 @@ def _sample(path: str, index: int) -> np.ndarray:
     return values[np.isfinite(values)]
 
 
+def _localise(series: list[list[DatedRaster] | None], bounds: tuple[float, float, float, float],
+              crs: str) -> tuple:
+    """Each series with its remote sources swapped for cached chunks of `bounds`; and how many were remote."""
+    from runner.geo.remote_cache import localise
+
+    fetched = 0
+    out: list = []
+    for rasters in series:
+        if rasters is None:
+            out.append(None)
+            continue
+        local = []
+        for r in rasters:
+            path = localise(r.path, bounds, crs) if r.path.endswith(".vrt") else r.path
+            mask = localise(r.mask, bounds, crs) if r.mask and r.mask.endswith(".vrt") else r.mask
+            fetched += path != r.path
+            local.append(replace(r, path=path, mask=mask) if (path, mask) != (r.path, r.mask) else r)
+        out.append(local)
+    return (*out, fetched)
+
+
 def detect_conversions(s1: list[RasterInfo], s2: list[RasterInfo]) -> dict:
     """S2 as floats 0..1 → ×10000; S1 in linear power → dB (negative medians mean dB already)."""
     conv: dict = {"s2_scale": 1, "s1_linear": False}
@@ -120,6 +141,12 @@ def open_scene(aerial: str | list[str] | None, s1: list[DatedRaster], s2: list[D
     anchor = footprints[first.path][0], footprints[first.path][3]
     xmin, ymin, xmax, ymax = snap_outward(*area, patch_size, anchor=anchor)
     grid = GridSpec(grid_crs, xmin, ymin, xmax, ymax, patch_size, tile_patches, aerial_px, ts_px)
+    # COGs behind URLs (STAC items): the extent's chunks fetched now, once, into the cache; read from disk after
+    s1, s2, s2_masks, fetched = _localise([s1, s2, s2_masks], (xmin, ymin, xmax, ymax), grid_crs)
+    if fetched:
+        infos = {"s2": [raster_info(r.path, "Sentinel-2") for r in s2],
+                 "s1": [raster_info(r.path, "Sentinel-1") for r in s1]}
+        notices.append(f"{fetched} remote rasters read through the local cache (runner/geo/remote_cache.py)")
     series = {m: ([r for r in (s1 if m == "s1" else s2)], layouts[m][0], layouts[m][1]) for m in layouts}
     aerial_spec = (aerial, aerial_layout[0], aerial_layout[1], alpha_is_data) if aerial_info else None
     if norm is not None:

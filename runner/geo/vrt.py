@@ -48,6 +48,10 @@ def vrt_dir() -> Path:
 
 
 def _header(path: str, role: str) -> dict:
+    from runner.geo.remote_cache import header, is_remote
+
+    if is_remote(path):  # a COG behind a URL: its header from the cache after the first read
+        return header(path)
     try:
         with rasterio.open(path) as src:
             if src.crs is None:
