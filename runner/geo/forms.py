@@ -64,10 +64,22 @@ def _is_raster_name(p: Path) -> bool:
     return p.suffix.lower() in modalities.RASTER_SUFFIXES
 
 
+def product_of_subdataset(path: str) -> str:
+    """A QGIS layer opened through GDAL's SENTINEL2 driver names a subdataset,
+    `SENTINEL2_L2A:/data/S2B_….SAFE/MTD_MSIL2A.xml:10m:EPSG_32632` (or `…:/vsizip//data/S2B_….zip/….SAFE/…`): the
+    product it belongs to, read whole (all resolutions, SCL) like the product itself; other paths unchanged."""
+    m = re.match(r"^SENTINEL2_L2A:(.+?MTD_MSIL2A\.xml)(?::.*)?$", path)
+    if not m:
+        return path
+    mtd = m.group(1)
+    zipped = re.match(r"^/vsizip/(.+?\.zip)/", mtd)
+    return zipped.group(1) if zipped else str(Path(mtd).parent)
+
+
 def expand_paths(paths: list[str], modality: str) -> list[str]:
     """Folders, globs and files → products and raster files, sorted, folders searched one level deep."""
     out: list[str] = []
-    for p in paths:
+    for p in (product_of_subdataset(p) for p in paths):
         if is_s2_product(p) or is_stac_item(p):
             out.append(p)
         elif os.path.isdir(p):

@@ -78,6 +78,16 @@ def test_a_folder_of_products_is_found(forms) -> None:
     assert [r.date for r in series] == sorted(r.date for r in series)
 
 
+def test_a_qgis_layer_of_a_product_subdataset_reads_the_product(forms) -> None:
+    """QGIS opens a .SAFE through GDAL's SENTINEL2 driver: the layer's source names a subdataset of the product."""
+    folder, zipped = Path(forms["safe"][0]), Path(forms["safe"][1])
+    layers = [f"SENTINEL2_L2A:{folder}/MTD_MSIL2A.xml:10m:EPSG_32632",
+              f"SENTINEL2_L2A:/vsizip/{zipped}/{zipped.stem}/MTD_MSIL2A.xml:20m:EPSG_32632"]
+    series = expand_series(layers, "s2")
+    assert [r.source for r in series] == [str(folder), str(zipped)]
+    assert all(r.form == "Sentinel-2 L2A product" and r.mask for r in series)
+
+
 def test_a_product_without_a_band_is_one_line_naming_it_and_the_band(forms, tmp_path: Path) -> None:
     import rasterio
 
