@@ -261,7 +261,8 @@ def _parse_dates(dates: list[str], modality: str) -> list[dt.date]:
 
 
 def _plain(f: _File, date: dt.date, modality: str) -> DatedRaster:
-    """One raster per date, the original layout; Sentinel-1 whose metadata says linear is wrapped to dB."""
+    """One raster per date, the original layout; Sentinel-1 whose metadata says linear is wrapped to dB (and
+    reported); without a unit in the metadata the values decide later, as before (scene_open.detect_conversions)."""
     if modality == "s1":
         unit = s1_unit(f)
         if unit in ("power", "amplitude"):
@@ -271,9 +272,7 @@ def _plain(f: _File, date: dt.date, modality: str) -> DatedRaster:
             vrt = build_vrt([BandSource(f.path, i, n, **_db_args(unit)) for i, n in zip(idx, names, strict=True)],
                             Path(f.path).stem, "Sentinel-1")
             return DatedRaster(vrt, date, form="Sentinel-1 raster", detail=(f"{unit} converted to dB",), source=f.path)
-        return DatedRaster(f.path, date, form="Sentinel-1 raster",
-                           detail=("in dB" if unit == "db" else "unit detected from the values",), source=f.path)
-    return DatedRaster(f.path, date, source=f.path)
+    return DatedRaster(f.path, date, source=f.path)  # the original layout: nothing to report
 
 
 def _stack_dates(f: _File, stack: dict[dt.date, dict[str, int]], modality: str) -> list[DatedRaster]:
