@@ -162,3 +162,21 @@ def test_a_four_band_aerial_without_names_or_colours_is_refused_not_guessed(smal
         assert scene.bands["aerial"] == ["R", "G", "B", "NIR"] and scene._layers["aerial"][0].indexes == [4, 2, 3, 1]
     finally:
         scene.close()
+
+
+def test_the_cli_exits_2_with_one_line_for_a_product_without_a_band(forms, tmp_path: Path, capsys) -> None:
+    import datetime as dt
+
+    import rasterio
+
+    from runner.cli import main
+
+    with rasterio.open(forms["ref_s2"][0]) as src:
+        ref, t, crs = src.read(), src.transform, src.crs.to_string()
+    folder = tmp_path / "products"
+    write_safe(folder, dt.date(2021, 3, 1), ref, None, t, crs)
+    bad = write_safe(folder, dt.date(2021, 3, 11), ref, None, t, crs, as_zip=True, drop=("B12",))
+    code = main(["classify", "--home", str(tmp_path / "home"), "--model", "m", "--s2", str(folder),
+                 "--out", str(tmp_path / "map.tif")])
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and "\n" not in err and bad.name in err and "no band B12" in err
