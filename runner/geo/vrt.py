@@ -18,7 +18,7 @@ import os
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from xml.sax.saxutils import escape
+from xml.sax.saxutils import escape  # nosec B406 - escaping text we write, nothing is parsed
 
 import rasterio
 from rasterio.errors import RasterioError

@@ -29,6 +29,7 @@ class StacServer:
         self.bytes: Counter = Counter()
         self.statuses: list[tuple[str, int]] = []
         self.fail_once: set[str] = set()
+        self.page_size: int | None = None    # paginate /search with POST `next` links carrying {"page": k}
         server = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -43,6 +44,7 @@ class StacServer:
 
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)) or 0)
+                server.requests["POST " + urlsplit(self.path).path] += 1
                 if urlsplit(self.path).path == "/search":
                     return self._json(server.search(json.loads(body or b"{}")))
                 self._status(404)
@@ -137,4 +139,11 @@ class StacServer:
             if (start not in ("", "..") and day < start[:10]) or (end not in ("", "..") and day > end[:10]):
                 continue
             out.append(item)
-        return {"type": "FeatureCollection", "features": out, "links": []}
+        links = []
+        if self.page_size:
+            page = int(q.get("page", 0))
+            if (page + 1) * self.page_size < len(out):
+                links.append({"rel": "next", "href": self.url + "/search", "method": "POST", "merge": True,
+                              "body": {"page": page + 1}})
+            out = out[page * self.page_size:(page + 1) * self.page_size]
+        return {"type": "FeatureCollection", "features": out, "links": links}
