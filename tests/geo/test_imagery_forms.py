@@ -180,3 +180,58 @@ def test_the_cli_exits_2_with_one_line_for_a_product_without_a_band(forms, tmp_p
                  "--out", str(tmp_path / "map.tif")])
     err = capsys.readouterr().err.strip()
     assert code == 2 and "\n" not in err and bad.name in err and "no band B12" in err
+
+
+def test_aerial_sheets_of_three_products_mosaic_into_one_five_band_aerial(small_scene: Path, tmp_path: Path) -> None:
+    """Natural colour and colour infrared each in two sheets (west, east) and a 1 m DSM in one file read as the
+    5-band R, G, B, NIR, elevation file made from the same pixels (the DSM repeated onto the 0.5 m grid)."""
+    import rasterio
+    from affine import Affine
+    from rasterio.enums import ColorInterp as CI
+
+    with rasterio.open(small_scene / "aerial.tif") as src:
+        a, t, crs = src.read(), src.transform, src.crs.to_string()
+    h, w = a.shape[1] // 2 * 2, a.shape[2] // 2 * 2
+    a = a[:, :h, :w]
+    dsm = np.random.default_rng(3).normal(20, 5, (h // 2, w // 2)).astype(np.float32)
+    ref = np.concatenate([a.astype(np.float32), np.repeat(np.repeat(dsm, 2, 0), 2, 1)[None]])
+    ref_path = write_tif(tmp_path / "ref.tif", ref, t, crs, ["R", "G", "B", "NIR", "DSM"])
+    half = w // 2
+    east = Affine(t.a, 0, t.c + half * t.a, 0, t.e, t.f)
+    rgb = CI.red, CI.green, CI.blue
+    parts = [write_tif(tmp_path / "rvb" / "RVB_W.tif", a[:3, :, :half], t, crs, colorinterp=rgb),
+             write_tif(tmp_path / "rvb" / "RVB_E.tif", a[:3, :, half:], east, crs, colorinterp=rgb),
+             write_tif(tmp_path / "irc" / "IRC_W.tif", a[[3, 0, 1], :, :half], t, crs, colorinterp=rgb),
+             write_tif(tmp_path / "irc" / "IRC_E.tif", a[[3, 0, 1], :, half:], east, crs, colorinterp=rgb),
+             write_tif(tmp_path / "MNS_1m.tif", dsm, Affine(t.a * 2, 0, t.c, 0, t.e * 2, t.f), crs)]
+    s2 = expand_series([str(small_scene / "s2")], "s2")[:1]
+    batches = {}
+    for name, aerial in (("ref", str(ref_path)), ("parts", [str(p) for p in parts])):
+        scene = open_scene(aerial, [], s2, aerial_px=10)
+        try:
+            batches[name] = scene.read_batch(scene.tiles(), normalise=False)["aerial"], scene.bands["aerial"]
+            notices = scene.notices
+        finally:
+            scene.close()
+    assert batches["parts"][1] == batches["ref"][1] == ["R", "G", "B", "NIR", "ELEVATION"]
+    np.testing.assert_array_equal(batches["parts"][0], batches["ref"][0])
+    assert any("R, G, B from RVB_W.tif (+1 sheets); NIR from IRC_W.tif (+1 sheets); ELEVATION from MNS_1m.tif" in n
+               for n in notices)
+
+
+def test_a_band_order_saved_beside_the_file_is_used(small_scene: Path, tmp_path: Path) -> None:
+    """What a band-role picker saves: BAND_ORDER in the file's .aux.xml (GDAL's side-car metadata), the file
+    itself untouched."""
+    import rasterio
+
+    with rasterio.open(small_scene / "aerial.tif") as src:
+        data, t, crs = src.read(), src.transform, src.crs.to_string()
+    sheet = write_tif(tmp_path / "sheet.tif", data[[3, 0, 1, 2]], t, crs, photometric="MINISBLACK")
+    Path(str(sheet) + ".aux.xml").write_text(
+        '<PAMDataset><Metadata><MDI key="BAND_ORDER">NIR,R,G,B</MDI></Metadata></PAMDataset>\n')
+    s2 = expand_series([str(small_scene / "s2")], "s2")[:1]
+    scene = open_scene(str(sheet), [], s2, aerial_px=10)
+    try:
+        assert scene._layers["aerial"][0].indexes == [2, 3, 4, 1]
+    finally:
+        scene.close()
