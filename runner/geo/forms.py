@@ -114,8 +114,8 @@ def band_in_name(name: str, modality: str) -> str | None:
 
 
 def stack_layout(f: _File, modality: str) -> dict[dt.date, dict[str, int]] | None:
-    """date → band → 1-based index, when every band of `f` names a date and a registry band and there are at least
-    two dates; None otherwise (not a stack)."""
+    """date → band → 1-based index, when every band of `f` names a date and a registry band (a single-date export
+    named that way too, `20230515_B4`, whose bands are then put in the registry's order); None otherwise."""
     wanted = set(modalities.band_names(modality))
     layout: dict[dt.date, dict[str, int]] = defaultdict(dict)
     for i in range(f.count):
@@ -132,7 +132,7 @@ def stack_layout(f: _File, modality: str) -> dict[dt.date, dict[str, int]] | Non
         if band not in wanted:
             return None
         layout[date][band] = i + 1
-    return dict(layout) if len(layout) >= 2 else None
+    return dict(layout) if layout else None
 
 
 def s1_unit(f: _File) -> str | None:
@@ -199,8 +199,10 @@ def resolve_series(paths: list[str], modality: str, dates: list[str] | None = No
             continue
         f = _open(path, title)
         stack = stack_layout(f, modality) if f.count > 1 else None
-        if stack is not None and forced is None:
-            out.extend(_stack_dates(f, stack, modality))
+        if stack is not None:
+            # a caller's date applies to a one-date file; a multi-date stack's dates are its own
+            dates_of = _stack_dates(f, stack, modality)
+            out.extend([replace(dates_of[0], date=forced)] if forced is not None and len(dates_of) == 1 else dates_of)
             continue
         band = band_in_name(path, modality) if f.count == 1 else None
         if band is not None:

@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from runner import modalities
 from runner.errors import InputError
 from runner.geo import expand_series, open_scene
 from tests.geo.imagery_forms import build_forms, write_safe, write_tif
@@ -69,6 +70,20 @@ def test_per_band_downloads_and_stacks_read_as_per_date_geotiffs(forms, s2_form:
     assert any(n.startswith("read 6 Sentinel-1 dates from 1 multi-date stack(s)") for n in notices)
     assert any(n.startswith("read 6 dates of per-band Sentinel-2 files" if s2_form == "browser"
                             else "read 6 Sentinel-2 dates from 1 multi-date stack(s)") for n in notices)
+
+
+def test_a_one_date_export_with_dated_band_names_is_put_in_band_order(forms, tmp_path: Path) -> None:
+    import rasterio
+
+    with rasterio.open(forms["ref_s2"][0]) as src:
+        ref, t, crs = src.read(), src.transform, src.crs.to_string()
+    order = [9, 0, 5, 1, 8, 2, 7, 3, 6, 4]               # bands shuffled, each named `20210106_B…`
+    names = [f"20210106_{modalities.band_names('s2')[i]}" for i in order]
+    path = write_tif(tmp_path / "export.tif", ref[order], t, crs, names, nodata=0)
+    (one,) = expand_series([str(path)], "s2", dates=["2021-01-07"])
+    assert one.date.isoformat() == "2021-01-07" and one.form == "multi-date stack"
+    with rasterio.open(one.path) as src:
+        np.testing.assert_array_equal(src.read(), ref.astype(np.float32))
 
 
 def test_a_folder_of_products_is_found(forms) -> None:
