@@ -31,7 +31,7 @@ from runner import modalities
 from runner.errors import InputError
 from runner.geo.dates import date_from_name, date_from_tags
 from runner.geo.inputs import DatedRaster
-from runner.geo.sentinel2_safe import check_one_tile, is_s2_product, read_product
+from runner.geo.sentinel2_safe import is_s2_product, read_product
 from runner.geo.stac import is_stac_item, is_url, item_raster
 from runner.geo.vrt import BandSource, build_vrt
 
@@ -177,7 +177,6 @@ def resolve_series(paths: list[str], modality: str, dates: list[str] | None = No
         raise InputError(f"{modality}: {len(given)} dates given for {len(files)} files")
     title = modalities.get(modality).title
     out: list[DatedRaster] = []
-    products = []
     per_band: dict[dt.date, dict[str, str]] = defaultdict(dict)
     undated: list[str] = []
     for k, path in enumerate(files):
@@ -186,12 +185,12 @@ def resolve_series(paths: list[str], modality: str, dates: list[str] | None = No
             if modality != "s2":
                 raise InputError(f"{modality}: {Path(path).name} is a Sentinel-2 product, given as {title}")
             product = read_product(path)
-            products.append(product)
             detail = [f"baseline {product.baseline}" + (" offsets applied" if product.offsets_applied else "")]
             if product.mask:
                 detail.append("SCL as cloud mask")
             out.append(DatedRaster(product.vrt, forced or product.date, mask=product.mask,
-                                   form="Sentinel-2 L2A product", detail=tuple(detail), source=path))
+                                   form="Sentinel-2 L2A product", detail=tuple(detail), source=path,
+                                   tile=product.tile))
             continue
         if is_stac_item(path):
             item = item_raster(path, modality)
@@ -224,7 +223,7 @@ def resolve_series(paths: list[str], modality: str, dates: list[str] | None = No
         raise InputError(f"{modality}: no date in the name or metadata of {len(undated)} file(s): "
                          f"{', '.join(Path(u).name for u in undated[:8])}; name them like S2_20200315.tif "
                          "or give the dates")
-    check_one_tile(products, modality)
+    check_one_tile(out, modality)
     out.extend(_per_band_dates(per_band, modality))
     seen: dict[dt.date, DatedRaster] = {}
     for r in out:
@@ -253,6 +252,19 @@ def plain_series(paths: list[str], dates: list[str] | None = None) -> list[Dated
         raise InputError(f"s2 mask: no date in the name or metadata of {len(undated)} file(s): "
                          f"{', '.join(Path(u).name for u in undated[:8])}")
     return sorted(out, key=lambda r: r.date)
+
+
+def check_one_tile(rasters: list[DatedRaster], modality: str) -> None:
+    """One series, one tile: products (or STAC items) of two tiles cover other ground, or overlap at the edges,
+    and would be read as if they were dates of the same place."""
+    by_tile: dict[str, str] = {}
+    for r in rasters:
+        if r.tile and r.tile not in by_tile:
+            by_tile[r.tile] = Path(r.source).name
+    if len(by_tile) > 1:
+        a, b = sorted(by_tile)[:2]
+        raise InputError(f"{modality}: products of different tiles in one series: {by_tile[a]} (tile {a}) and "
+                         f"{by_tile[b]} (tile {b}); pick the products of one tile")
 
 
 def _parse_dates(dates: list[str], modality: str) -> list[dt.date]:

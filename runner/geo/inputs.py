@@ -36,6 +36,7 @@ class DatedRaster:
     form: str | None = None            # how it was recognised (runner/geo/forms.py), None for a plain raster
     detail: tuple[str, ...] = ()       # what the reader did (offsets applied, unit converted)
     source: str = ""                   # the user's path it came from
+    tile: str | None = None            # the product's grid tile (Sentinel-2 MGRS), when it says
 
     def __post_init__(self) -> None:
         if not self.source:

@@ -169,14 +169,3 @@ def _scl(names: list[str]) -> tuple[int, str] | None:
 def _date(text: str) -> dt.date | None:
     m = re.match(r"(\d{4})-(\d{2})-(\d{2})", text)
     return dt.date(int(m.group(1)), int(m.group(2)), int(m.group(3))) if m else None
-
-
-def check_one_tile(products: list[S2Product], modality: str) -> None:
-    """One series, one tile: products of other tiles cover other ground (or overlap at the edges) and would be
-    read as if they were dates of the same place."""
-    tiles = {p.tile for p in products if p.tile}
-    if len(tiles) > 1:
-        by_tile = {p.tile: Path(p.path).name for p in products}
-        a, b = sorted(tiles)[:2]
-        raise InputError(f"{modality}: products of different tiles in one series: {by_tile[a]} (tile {a}) and "
-                         f"{by_tile[b]} (tile {b}); pick the products of one tile")

@@ -130,7 +130,20 @@ def item_raster(href: str, modality: str) -> DatedRaster:
     mask = build_vrt([BandSource(path(scl), 1, "SCL")], f"stac_{item.id}_SCL", f"STAC item {item.id}") \
         if scl is not None else None
     detail = [f"from {item.collection_id or 'a STAC catalogue'}"] + (["SCL as cloud mask"] if mask else [])
-    return DatedRaster(vrt, stamp.date(), mask=mask, form="STAC item", detail=tuple(detail), source=href)
+    return DatedRaster(vrt, stamp.date(), mask=mask, form="STAC item", detail=tuple(detail), source=href,
+                       tile=mgrs_tile(item.properties))
+
+
+def mgrs_tile(props: dict[str, Any]) -> str | None:
+    """The Sentinel-2 grid tile an item says it belongs to (Planetary Computer's `s2:mgrs_tile`, Earth Search's
+    `mgrs:*` or older `sentinel:*` fields), or None."""
+    if props.get("s2:mgrs_tile"):
+        return str(props["s2:mgrs_tile"]).upper().removeprefix("T")
+    for prefix in ("mgrs:", "sentinel:"):
+        parts = [props.get(prefix + k) for k in ("utm_zone", "latitude_band", "grid_square")]
+        if all(p is not None for p in parts):
+            return f"{int(parts[0]):02d}{parts[1]}{parts[2]}".upper()
+    return None
 
 
 def search(api_url: str, bbox: tuple[float, float, float, float], start: dt.date, end: dt.date,

@@ -198,3 +198,19 @@ def test_an_offline_api_is_one_line_naming_it() -> None:
     with pytest.raises(InputError) as err:
         search(url, (9.0, 52.0, 9.1, 52.1), dt.date(2021, 1, 1), dt.date(2021, 2, 1))
     assert "\n" not in str(err.value) and url in str(err.value)
+
+
+def test_items_of_two_tiles_in_one_series_are_refused(catalogue, tmp_path: Path) -> None:
+    """As for products: Earth Search's mgrs:* or Planetary Computer's s2:mgrs_tile name the tile."""
+    paths = []
+    for src, props in zip(catalogue["local"][:2], ({"s2:mgrs_tile": "32ULU"},
+                                                   {"mgrs:utm_zone": 31, "mgrs:latitude_band": "U",
+                                                    "mgrs:grid_square": "FU"}), strict=True):
+        item = json.loads(Path(src).read_text())
+        item["properties"].update(props)
+        (tmp_path / Path(src).name).write_text(json.dumps(item))
+        paths.append(str(tmp_path / Path(src).name))
+    with pytest.raises(InputError) as err:
+        expand_series(paths, "s2")
+    msg = str(err.value)
+    assert "\n" not in msg and "(tile 32ULU)" in msg and "(tile 31UFU)" in msg and Path(paths[0]).name in msg
