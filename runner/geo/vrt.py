@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from xml.sax.saxutils import escape  # nosec B406 - escaping text we write, nothing is parsed
@@ -159,7 +160,7 @@ def write_vrt(xml: str, name: str) -> str:
     safe = "".join(ch if ch.isalnum() or ch in "._-" else "_" for ch in name)[:120]
     path = vrt_dir() / f"{safe}.{digest}.vrt"
     if not path.exists():
-        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        tmp = path.with_suffix(f".{os.getpid()}.{threading.get_ident()}.tmp")
         tmp.write_text(xml)
         os.replace(tmp, path)
     return str(path)
