@@ -17,7 +17,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 BENCHES = {"geo": "bench.bench_geo", "model": "bench.bench_model", "perf": "bench.bench_perf",
-           "accuracy": "bench.bench_accuracy"}
+           "accuracy": "bench.bench_accuracy", "stac": "bench.bench_stac"}
 
 
 def run_one(name: str) -> dict:

@@ -44,7 +44,9 @@ def _extent(text: str) -> list[float]:
 
 def _add_inputs(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("imagery")
-    g.add_argument("--aerial", help="aerial raster (3-5 bands: RGB, NIR, elevation)")
+    g.add_argument("--aerial", nargs="+", metavar="FILE",
+                   help="aerial raster (3-5 bands: RGB, NIR, elevation), or several: natural colour, colour "
+                   "infrared and elevation products and their sheets, combined")
     g.add_argument("--s2", nargs="+", default=[], metavar="PATH", help="Sentinel-2 series: folder, glob or files")
     g.add_argument("--s1", nargs="+", default=[], metavar="PATH", help="Sentinel-1 series: folder, glob or files")
     g.add_argument("--s2-masks", nargs="+", default=[], metavar="PATH",
@@ -138,6 +140,8 @@ def _spec_from_args(args: argparse.Namespace) -> dict[str, Any]:
     from runner.specs import parse_spec
 
     spec = {k: getattr(args, k) for k in _SPEC_KEYS if getattr(args, k, None) is not None}
+    if isinstance(spec.get("aerial"), list) and len(spec["aerial"]) == 1:
+        spec["aerial"] = spec["aerial"][0]
     parse_spec(args.command, spec)  # field errors first (names the option), files after
     for key in ("s1", "s2", "s2_masks"):
         if key in spec:
@@ -146,25 +150,14 @@ def _spec_from_args(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def expand_cli_paths(paths: list[str], key: str) -> list[str]:
-    """Folders and globs → sorted raster files; the geodata layer then reads each file's date."""
+    """Folders and globs → sorted raster files and Sentinel-2 products, checked now (a bad date or a missing band
+    exits before a job starts) and passed on as the user's files: the job resolves them the same way."""
     from runner.geo import expand_series
+    from runner.geo.forms import expand_paths
 
     modality = "s2" if key == "s2_masks" else key
-    return [r.path for r in expand_series(paths, modality)] if key != "s2_masks" else _expand_plain(paths)
-
-
-def _expand_plain(paths: list[str]) -> list[str]:
-    import glob
-
-    out: list[str] = []
-    for p in paths:
-        if os.path.isdir(p):
-            out.extend(sorted(str(q) for q in Path(p).iterdir() if q.suffix.lower() in {".tif", ".tiff", ".vrt"}))
-        elif any(ch in p for ch in "*?["):
-            out.extend(sorted(glob.glob(p)))
-        else:
-            out.append(p)
-    return out
+    expand_series(paths, modality if key != "s2_masks" else "s2_mask")
+    return expand_paths(paths, modality)
 
 
 def _read_token(path: Path | None) -> str | None:

@@ -31,11 +31,16 @@ def check_model_name(name: str, field: str = "model") -> str:
 
 
 class InputsSpec(BaseModel):
-    """The imagery of a job: an aerial raster and Sentinel-1/2 series (one raster per date), plus the extent."""
+    """The imagery of a job: aerial rasters and Sentinel-1/2 series, plus the extent.
+
+    A series item is a raster per date, a Sentinel-2 L2A product (.SAFE folder or .zip), a per-band file (grouped
+    by date), a multi-date stack or a folder of any of these (runner/geo/forms.py); `*_dates`, when given, has
+    one date per item."""
 
     model_config = ConfigDict(extra="forbid")
 
-    aerial: PathStr | None = None
+    # one raster, or several combined (natural colour + colour infrared + elevation products, and their sheets)
+    aerial: PathStr | list[PathStr] | None = None
     s1: list[PathStr] = Field(default_factory=list, max_length=2000)
     s2: list[PathStr] = Field(default_factory=list, max_length=2000)
     s1_dates: list[dt.date] | None = None

@@ -50,3 +50,40 @@ def test_runner_never_imports_qgis() -> None:
     bad = [f"{f.relative_to(ROOT)}:{line} imports {mod}" for f in files for line, mod in imported_modules(f)
            if mod in RUNNER_FORBIDDEN]
     assert not bad, "the runner imports QGIS-side packages:\n" + "\n".join(bad)
+
+
+def _band_list_literals(path: Path) -> list[tuple[int, list[str]]]:
+    """List, tuple and set literals of two or more strings that name bands of one modality of the registry."""
+    from runner import modalities
+
+    tree = ast.parse(path.read_text(), filename=str(path))
+    found = []
+    for node in ast.walk(tree):
+        if not isinstance(node, (ast.List, ast.Tuple, ast.Set)):
+            continue
+        values = [e.value for e in node.elts if isinstance(e, ast.Constant) and isinstance(e.value, str)]
+        if len(values) < 2:
+            continue
+        for key in modalities.MODALITIES:
+            names = set(modalities.band_names(key))
+            hits = [v for v in values if modalities.canonical_band(v, key) in names and
+                    (key != "aerial" or v.upper() in names)]
+            if len(hits) >= (3 if key == "aerial" else 2):
+                found.append((node.lineno, values))
+                break
+    return found
+
+
+def test_band_list_literals_are_found(tmp_path: Path) -> None:
+    src = tmp_path / "m.py"
+    src.write_text('A = ("B02", "B03", "B04")\nB = ["VV", "VH"]\nC = ("R", "G", "B", "NIR")\nD = ("s1", "s2")\n'
+                   'E = ("B2",)\n')
+    assert [line for line, _ in _band_list_literals(src)] == [1, 2, 3]
+
+
+def test_no_band_list_is_declared_outside_the_registry() -> None:
+    """Band order, aliases and groups live in runner/modalities.py only (issue 23): a second list drifts."""
+    registry = ROOT / "runner" / "modalities.py"
+    files = [f for d in ("runner", "omnisat_qgis") for f in sorted((ROOT / d).rglob("*.py")) if f != registry]
+    bad = [f"{f.relative_to(ROOT)}:{line} declares {values}" for f in files for line, values in _band_list_literals(f)]
+    assert not bad, "band lists declared outside runner/modalities.py:\n" + "\n".join(bad)

@@ -173,8 +173,9 @@ def _check_uploaded_paths(spec: dict[str, Any], paths: RunnerPaths) -> None:
     uploads = paths.uploads.resolve()
     candidates: list[str] = []
     for key in ("aerial", "labels"):
-        if spec.get(key):
-            candidates.append(spec[key])
+        value = spec.get(key)
+        if value:  # aerial may be several files (runner/geo/aerial_parts.py)
+            candidates.extend(value if isinstance(value, list) else [value])
     for key in ("s1", "s2", "s2_masks"):
         candidates.extend(spec.get(key) or [])
     for p in candidates:

@@ -8,8 +8,8 @@ file, band or date at fault, because a user with 150 files cannot guess which on
 from __future__ import annotations
 
 import datetime as dt
-import glob
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,19 +19,28 @@ from rasterio.enums import ColorInterp
 from rasterio.errors import RasterioError
 from rasterio.windows import Window
 
+from runner import modalities
 from runner.errors import InputError
-from runner.geo.dates import date_from_name, date_from_tags
 
-RASTER_SUFFIXES = {".tif", ".tiff", ".vrt", ".jp2", ".img"}
-S2_BANDS = ("B2", "B3", "B4", "B5", "B6", "B7", "B8", "B8A", "B11", "B12")
-S1_BANDS = ("VV", "VH")
-AERIAL_BANDS = {3: ("R", "G", "B"), 4: ("R", "G", "B", "NIR"), 5: ("R", "G", "B", "NIR", "ELEVATION")}
+RASTER_SUFFIXES = modalities.RASTER_SUFFIXES
 
 
 @dataclass(frozen=True)
 class DatedRaster:
+    """One date of a series: the raster the scene reader opens (the user's file, or a VRT resolving a product,
+    per-band files or a stack), its date, and what it came from (for the job's log and error messages)."""
+
     path: str
     date: dt.date
+    mask: str | None = None            # a cloud mask found with the imagery (a product's SCL)
+    form: str | None = None            # how it was recognised (runner/geo/forms.py), None for a plain raster
+    detail: tuple[str, ...] = ()       # what the reader did (offsets applied, unit converted)
+    source: str = ""                   # the user's path it came from
+    tile: str | None = None            # the product's grid tile (Sentinel-2 MGRS), when it says
+
+    def __post_init__(self) -> None:
+        if not self.source:
+            object.__setattr__(self, "source", self.path)
 
 
 @dataclass(frozen=True)
@@ -48,6 +57,7 @@ class RasterInfo:
     descriptions: tuple[str | None, ...]
     tags: dict
     alpha_band: int | None = None  # 1-based index of a band flagged as alpha (transparency), if any
+    colorinterp: tuple[str, ...] = ()  # GDAL colour interpretation per band (red, green, blue, gray, undefined…)
 
     @property
     def data_bands(self) -> list[int]:
@@ -57,7 +67,7 @@ class RasterInfo:
 
 def raster_info(path: str, role: str) -> RasterInfo:
     """Open a raster's header; a missing, non-raster or unreadable file is an InputError naming it."""
-    if not os.path.exists(path):
+    if not os.path.exists(path) and not path.startswith("/vsi"):
         raise InputError(f"{role} file {path} does not exist")
     try:
         with rasterio.open(path) as src:
@@ -65,118 +75,108 @@ def raster_info(path: str, role: str) -> RasterInfo:
                 raise InputError(f"{role} file {path} has no CRS: assign one (e.g. in QGIS, Layer ▸ Set CRS)")
             alpha = [i + 1 for i, c in enumerate(src.colorinterp) if c == ColorInterp.alpha]
             return RasterInfo(path, src.count, src.crs.to_wkt(), tuple(src.bounds), src.res, src.dtypes[0],
-                              src.nodata, tuple(src.descriptions), dict(src.tags()), alpha[0] if alpha else None)
+                              src.nodata, tuple(src.descriptions), dict(src.tags()), alpha[0] if alpha else None,
+                              tuple(c.name for c in src.colorinterp))
     except RasterioError as err:
         raise InputError(f"{role} file {path} is not a raster GDAL can read ({err})") from None
 
 
-def _expand(paths: list[str]) -> list[str]:
-    out: list[str] = []
-    for p in paths:
-        if os.path.isdir(p):
-            found = sorted(str(q) for q in Path(p).iterdir() if q.suffix.lower() in RASTER_SUFFIXES)
-            if not found:
-                raise InputError(f"folder {p} holds no raster files (.tif, .tiff, .vrt, .jp2)")
-            out.extend(found)
-        elif any(ch in p for ch in "*?["):
-            found = sorted(glob.glob(p))
-            if not found:
-                raise InputError(f"pattern {p} matches no file")
-            out.extend(found)
-        else:
-            out.append(p)
-    return out
-
-
 def expand_series(paths: list[str], modality: str, dates: list[str] | None = None) -> list[DatedRaster]:
-    """Folders/globs/files → rasters sorted by date; files without a date or with a duplicate date are listed."""
-    files = _expand(list(paths))
-    missing = [f for f in files if not os.path.exists(f)]
-    if missing:
-        raise InputError(f"{modality}: {len(missing)} file(s) do not exist: {', '.join(missing[:5])}")
-    if dates is not None:
-        if len(dates) != len(files):
-            raise InputError(f"{modality}: {len(dates)} dates given for {len(files)} files")
-        try:
-            parsed = [dt.date.fromisoformat(str(d)[:10]) for d in dates]
-        except ValueError as err:
-            raise InputError(f"{modality}: bad date ({err}); use YYYY-MM-DD") from None
-    else:
-        parsed = []
-        undated = []
-        for f in files:
-            date = date_from_name(Path(f).name)
-            if date is None:
-                try:
-                    with rasterio.open(f) as src:
-                        date = date_from_tags(src.tags())
-                except RasterioError as err:
-                    raise InputError(f"{modality} file {f} is not a raster GDAL can read ({err})") from None
-            if date is None:
-                undated.append(f)
-            parsed.append(date)
-        if undated:
-            raise InputError(f"{modality}: no date in the name or metadata of {len(undated)} file(s): "
-                             f"{', '.join(Path(u).name for u in undated[:8])}; name them like S2_20200315.tif "
-                             "or give the dates")
-    seen: dict[dt.date, str] = {}
-    for f, d in zip(files, parsed, strict=True):
-        if d in seen:
-            raise InputError(f"{modality}: duplicate date {d.isoformat()} for {Path(seen[d]).name} and "
-                             f"{Path(f).name}; keep one raster per date")
-        seen[d] = f
-    return sorted((DatedRaster(f, d) for f, d in zip(files, parsed, strict=True)), key=lambda r: r.date)
+    """Folders/globs/files/products → one raster per date, sorted (runner/geo/forms.py recognises the forms);
+    files without a date or with a duplicate date are listed. Masks (`s2_mask`) are plain rasters per date."""
+    from runner.geo.forms import resolve_series
 
+    if modality == "s2_mask":
+        from runner.geo.forms import plain_series
 
-def normalise_band_name(name: str | None) -> str | None:
-    """B02 → B2, b8a → B8A, 'VV' stays; None for missing descriptions."""
-    if not name:
-        return None
-    n = name.strip().upper()
-    if n.startswith("B") and n[1:].lstrip("0").rstrip("A").isdigit():
-        return "B" + n[1:].lstrip("0")
-    return n
+        return plain_series(paths, dates)
+    return resolve_series(paths, modality, dates)
 
 
 def band_layout(info: RasterInfo, modality: str) -> tuple[list[int], list[str]]:
-    """Which 1-based band indexes to read, in the model's band order, and their names.
+    """Which 1-based band indexes to read, in the registry's band order (runner/modalities.py), and their names.
 
-    S2: the 10 bands by description when named, else the first 10 in the standard order. S1: VV, VH (a third
-    ratio band is ignored: the model derives nothing from it). Aerial: 3-5 bands; R, G, B, NIR, elevation by
-    description when named (colour-infrared files store NIR first), else in file order.
-    """
-    names = [normalise_band_name(d) for d in info.descriptions]
-    if modality == "s2":
-        if all(b in names for b in S2_BANDS):
-            return [names.index(b) + 1 for b in S2_BANDS], list(S2_BANDS)
-        if info.count != 10:
-            raise InputError(f"Sentinel-2 file {info.path} has {info.count} bands; expected the 10 bands "
-                             f"{', '.join(S2_BANDS)} (band names in the descriptions, or exactly 10 in that order)")
-        return list(range(1, 11)), list(S2_BANDS)
-    if modality == "s1":
-        if "VV" in names and "VH" in names:
-            return [names.index("VV") + 1, names.index("VH") + 1], list(S1_BANDS)
-        if info.count not in (2, 3):
-            raise InputError(f"Sentinel-1 file {info.path} has {info.count} bands; expected VV and VH "
-                             "(optionally a ratio band third)")
-        return [1, 2], list(S1_BANDS)
-    if modality == "aerial":
-        data = info.data_bands  # an alpha band is transparency (drone orthomosaics): a mask, not data
-        if len(data) not in AERIAL_BANDS:
-            alpha = f" besides its alpha band {info.alpha_band}" if info.alpha_band else ""
-            raise InputError(f"aerial file {info.path} has {len(data)} bands{alpha}; expected 3 to 5 "
-                             "(R, G, B, then NIR and elevation)")
-        order = AERIAL_BANDS[len(data)]
-        aliases = {"RED": "R", "GREEN": "G", "BLUE": "B", "NIR": "NIR", "N": "NIR", "DSM": "ELEVATION",
-                   "NDSM": "ELEVATION", "DEM": "ELEVATION"}
-        canon = {i: aliases.get(names[i - 1], names[i - 1]) if names[i - 1] else None for i in data}
-        if all(b in canon.values() for b in order):
-            by_name = {name: i for i, name in canon.items()}
-            return [by_name[b] for b in order], list(order)
-        return data, list(order)
+    S2: the 10 bands by description when named, else exactly 10 bands taken in the registry's order. S1: VV, VH
+    by description, else the first two (a third ratio band is ignored). Aerial: see `aerial_roles`."""
     if modality == "s2_mask":
         return [1] if info.count == 1 else [1, 2], ["MASK"] if info.count == 1 else ["SNOW", "CLOUD"]
-    raise ValueError(f"unknown modality {modality}")
+    m = modalities.get(modality)
+    if modality == "aerial":
+        return aerial_layout(info)
+    order = list(m.band_names)
+    names = [modalities.canonical_band(d, modality) for d in info.descriptions]
+    if all(b in names for b in order):
+        return [names.index(b) + 1 for b in order], order
+    if modality == "s1":
+        if info.count not in (2, 3):
+            raise InputError(f"Sentinel-1 file {info.path} has {info.count} bands; expected {' and '.join(order)} "
+                             "(optionally a ratio band third)")
+        return [1, 2], order
+    if info.count != len(order):
+        raise InputError(f"{m.title} file {info.path} has {info.count} bands; expected the {len(order)} bands "
+                         f"{', '.join(order)} (band names in the descriptions, or exactly {len(order)} in that order)")
+    return list(range(1, len(order) + 1)), order
+
+
+_AERIAL = modalities.get("aerial")
+_COLOUR_ROLES: dict[str, str] = _AERIAL.extra["colour_roles"]  # type: ignore[assignment]
+_RGB: tuple[str, ...] = _AERIAL.extra["natural_colour"]  # type: ignore[assignment]
+_CIR: tuple[str, ...] = _AERIAL.extra["colour_infrared"]  # type: ignore[assignment]
+_CIR_TOKENS = set(_AERIAL.extra["cir_tokens"])  # type: ignore[call-overload]
+
+
+def band_roles(info: RasterInfo) -> dict[int, str]:
+    """Role (registry aerial band) of each data band, from the file's own metadata, in this order of trust: band
+    descriptions, a BAND_ORDER tag (`NIR,G,B,R`), a colour-infrared name with 3 bands (IGN's IRC sheets are NIR,
+    R, G however they are colour-interpreted), colour interpretation (red, green, blue; one band left over in a
+    4-band file is the NIR, as GDAL writes R, G, B, NIR). Three bands with nothing else are R, G, B, what any
+    viewer assumes. A band whose role none of these gives is left out; `aerial_layout` refuses to guess it."""
+    data = info.data_bands
+    valid = set(modalities.band_names("aerial"))
+    roles = {i: r for i in data if (r := modalities.canonical_band(info.descriptions[i - 1], "aerial")) in valid}
+    if len(roles) == len(data):
+        return roles
+    order_tag = next((v for k, v in info.tags.items() if k.upper() == "BAND_ORDER"), None)
+    if order_tag:
+        names = [modalities.canonical_band(t, "aerial") for t in re.split(r"[,;\s]+", order_tag.strip()) if t]
+        if len(names) == len(data) and all(n in valid for n in names):
+            return dict(zip(data, names, strict=True))
+    tokens = {t.upper() for t in re.split(r"[_\-\s.()]+", Path(info.path).stem)}
+    if len(data) == 3 and tokens & _CIR_TOKENS and not roles:
+        return dict(zip(data, _CIR, strict=True))
+    interp = {i: _COLOUR_ROLES.get(info.colorinterp[i - 1]) for i in data if i - 1 < len(info.colorinterp)}
+    for i in data:
+        if i not in roles and interp.get(i) and interp[i] not in roles.values():
+            roles[i] = interp[i]
+    if len(data) == 3 and not roles:
+        return dict(zip(data, _RGB, strict=True))
+    left = [i for i in data if i not in roles]
+    if len(left) == 1 and len(data) == 4 and set(roles.values()) == set(_RGB):
+        roles[left[0]] = "NIR"
+    return roles
+
+
+def aerial_layout(info: RasterInfo) -> tuple[list[int], list[str]]:
+    """The aerial bands to read in the registry's order (R, G, B, then NIR and elevation when present); a file
+    whose bands' roles its metadata does not tell is refused with a message asking for the band order, never
+    guessed: a colour-infrared sheet (NIR, R, G) read as R, G, B, NIR would be silently wrong."""
+    m = modalities.get("aerial")
+    data = info.data_bands  # an alpha band is transparency (drone orthomosaics): a mask, not data
+    if len(data) not in m.accepted_counts:
+        alpha = f" besides its alpha band {info.alpha_band}" if info.alpha_band else ""
+        raise InputError(f"aerial file {info.path} has {len(data)} bands{alpha}; expected 3 to 5 "
+                         f"({', '.join(m.band_names)})")
+    roles = band_roles(info)
+    by_role = {r: i for i, r in roles.items()}
+    order = [b for b in m.band_names if b in by_role]
+    if len(roles) < len(data) or order != list(m.band_names[:len(order)]):
+        unknown = [str(i) for i in data if i not in roles]
+        what = (f"band(s) {', '.join(unknown)} have no name or colour interpretation" if unknown
+                else f"it has {', '.join(order)} but no {', '.join(b for b in m.band_names[:3] if b not in by_role)}")
+        raise InputError(f"aerial file {info.path}: {what}; give the band order rather than have it guessed "
+                         "(set the band descriptions, e.g. R,G,B,NIR or NIR,R,G,B, or the BAND_ORDER tag: "
+                         "gdal_edit.py -mo BAND_ORDER=R,G,B,NIR FILE)")
+    return [by_role[b] for b in order], order
 
 
 def alpha_holds_data(info: RasterInfo, sample: int = 128, partial: float = 0.05) -> bool:

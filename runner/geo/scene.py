@@ -21,6 +21,7 @@ from affine import Affine
 from pyproj import Transformer
 from rasterio.enums import Resampling
 
+from runner import modalities
 from runner.geo.scene_classes import AERIAL_RGBN, CLASSES, CROP_SHARES, S2_BAND_NAMES, s1_db, s2_spectrum
 
 UTM = "EPSG:32632"
@@ -187,8 +188,8 @@ def _write_s1(folder: Path, rng: np.random.Generator, parcel_id: np.ndarray, cla
         with rasterio.open(path, "w", width=w, height=h, count=2, dtype="float32", crs=UTM, transform=tr,
                            **GTIFF) as dst:
             dst.write(img)
-            dst.set_band_description(1, "VV")
-            dst.set_band_description(2, "VH")
+            for i, b in enumerate(modalities.band_names("s1"), start=1):
+                dst.set_band_description(i, b)
             dst.update_tags(ACQUISITION_DATETIME=f"{d.isoformat()}T17:20:00Z", PRODUCT_ID="SYNTHETIC_S1_GRD",
                             SOURCE="synthetic scene (runner make-scene)")
         files.append(path)
@@ -235,7 +236,7 @@ def _write_aerial(path: Path, rng: np.random.Generator, parcel_id: np.ndarray, c
                 img[outside] = 0
                 dst.write(np.clip(img, 0, 255).astype(np.uint8).transpose(2, 0, 1),
                           window=rasterio.windows.Window(c, r, bw, bh))
-        for i, b in enumerate(["R", "G", "B", "NIR"], start=1):
+        for i, b in enumerate(modalities.band_names("aerial")[:4], start=1):
             dst.set_band_description(i, b)
         dst.update_tags(SOURCE="synthetic scene (runner make-scene)", ACQUISITION_DATETIME="2021-06-20T11:00:00Z")
     with rasterio.open(path, "r+") as dst:

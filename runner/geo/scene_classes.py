@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from runner import modalities
+
 # name, colour, share of parcels (forests come from a spatial field, not from these shares)
 CLASSES = [
     ("Conifer forest", "#1b7837"),
@@ -23,7 +25,7 @@ CLASSES = [
 ]
 CROP_SHARES = {"Wheat": 0.25, "Barley": 0.12, "Maize": 0.23, "Rapeseed": 0.12,
                "Grassland": 0.28}
-S2_BAND_NAMES = ["B2", "B3", "B4", "B5", "B6", "B7", "B8", "B8A", "B11", "B12"]
+S2_BAND_NAMES = list(modalities.band_names("s2"))  # the spectra below are in this order
 SOIL = np.array([900, 1200, 1500, 1800, 2000, 2100, 2300, 2400, 3000, 2600], dtype=np.float32)
 VEG = np.array([300, 600, 350, 1200, 3200, 3900, 4200, 4300, 2000, 1000], dtype=np.float32)
 WATER = np.array([600, 700, 500, 400, 300, 250, 200, 180, 100, 80], dtype=np.float32)

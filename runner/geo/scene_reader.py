@@ -21,6 +21,7 @@ from rasterio.errors import RasterioError
 from rasterio.vrt import WarpedVRT
 from rasterio.windows import Window
 
+from runner import modalities
 from runner.errors import InputError
 from runner.geo.aligned import aligned_offset, read_aligned
 from runner.geo.block_cache import ensure_block_cache, needed_cache
@@ -31,8 +32,13 @@ from runner.geo.no_alpha import without_alpha_vrt
 from runner.geo.normalise import NormStats, robust_stats
 from runner.geo.tile_cache import TileCache
 
-TS_MODALITIES = ("s1", "s2")
-SCL_INVALID = (0, 1, 3, 8, 9, 10, 11)  # no data, saturated, cloud shadow, clouds, cirrus, snow
+TS_MODALITIES = modalities.TS_MODALITIES
+SCL_INVALID: tuple[int, ...] = modalities.get("s2").extra["scl_invalid"]  # type: ignore[assignment]
+
+
+def _resampling(modality: str) -> Resampling:
+    """How the registry says a modality is put on the grid (average for aerial, bilinear for the series)."""
+    return Resampling[modalities.get(modality).resampling]
 
 
 class Layer:
@@ -93,14 +99,14 @@ class Scene:
         self.tile_cache: TileCache | None = None  # set by training jobs (runner/ops/common.py: cached_tiles)
         if aerial is not None:
             path, idx, names, ignore_alpha = aerial
-            self._layers["aerial"] = [Layer(path, grid, grid.aerial_px, idx, Resampling.average, "aerial",
+            self._layers["aerial"] = [Layer(path, grid, grid.aerial_px, idx, _resampling("aerial"), "aerial",
                                             ignore_alpha=ignore_alpha)]
             self.modalities.append("aerial")
             self.bands["aerial"] = names
         for m in TS_MODALITIES:
             if m in series:
                 rasters, idx, names = series[m]
-                self._layers[m] = [Layer(r.path, grid, grid.ts_px, idx, Resampling.bilinear, m) for r in rasters]
+                self._layers[m] = [Layer(r.path, grid, grid.ts_px, idx, _resampling(m), m) for r in rasters]
                 self.modalities.append(m)
                 self.bands[m] = names
                 self.dates[m] = [r.date for r in rasters]
@@ -234,7 +240,7 @@ class Scene:
         out[f"{m}_days"] = np.broadcast_to(days, (len(tiles), len(days))).copy()
 
     def _convert(self, m: str, stack: np.ndarray) -> np.ndarray:
-        """Physical conventions: S2 reflectance ×10000, S1 backscatter in dB."""
+        """The registry's units (runner/modalities.py): S2 reflectance ×10000, S1 backscatter in dB."""
         if m == "s2" and self.conversions.get("s2_scale", 1) != 1:
             stack = stack * self.conversions["s2_scale"]
         if m == "s1" and self.conversions.get("s1_linear"):

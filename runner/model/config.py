@@ -6,22 +6,18 @@ configuration or the CPU-friendly `tiny` one for the scene's modalities and grid
 
 from __future__ import annotations
 
-import re
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
-MODALITIES = ("aerial", "s1", "s2")
-TS_MODALITIES = ("s1", "s2")
+from runner import modalities as registry
+from runner.modalities import MODALITIES, TS_MODALITIES, canonical_band
 
-# Sentinel-2 band groups for reconstruction targets (§13): visible+NIR, red-edge, SWIR.
-S2_GROUPS = (("B2", "B3", "B4", "B8"), ("B5", "B6", "B7", "B8A"), ("B11", "B12"))
-# The usual order of a 10-band S2 stack (TreeSatAI-TS, PASTIS), assumed when band names are unknown.
-S2_DEFAULT_BANDS = ("B2", "B3", "B4", "B5", "B6", "B7", "B8", "B8A", "B11", "B12")
+__all__ = ["MODALITIES", "TS_MODALITIES", "OmniSatConfig", "canonical_band"]
 
 
-def canonical_band(name: str) -> str:
-    """'B02' / 'b2' / 'B8a' → 'B2' / 'B2' / 'B8A', so band groups match whatever naming the files use."""
-    return re.sub(r"^B0*(\d)", r"B\1", name.strip().upper())
+def _default_channels() -> dict[str, int]:
+    """The paper's tri-modal input: aerial R, G, B, NIR; S1 VV, VH; the 10 S2 bands."""
+    return {"aerial": 4, "s1": len(registry.band_names("s1")), "s2": len(registry.band_names("s2"))}
 
 
 @dataclass
@@ -29,7 +25,7 @@ class OmniSatConfig:
     """Sizes of the OmniSat encoder, combiner, decoders and losses (defaults = the paper's `base`)."""
 
     size: str = "base"
-    modalities: dict[str, int] = field(default_factory=lambda: {"aerial": 4, "s1": 2, "s2": 10})
+    modalities: dict[str, int] = field(default_factory=lambda: _default_channels())
     band_names: dict[str, list[str]] = field(default_factory=dict)
     tile_patches: int = 6
     aerial_px: int = 50
@@ -71,13 +67,14 @@ class OmniSatConfig:
                  aerial_px: int | None = None, ts_px: int = 1,
                  band_names: dict[str, list[str]] | None = None) -> OmniSatConfig:
         """`base` = the paper; `tiny` = D 64, depth 2, 4 heads, CNN 32 channels (seconds per epoch on CPU)."""
-        mods = dict(modalities) if modalities is not None else {"aerial": 4, "s1": 2, "s2": 10}
+        mods = dict(modalities) if modalities is not None else _default_channels()
         common: dict[str, Any] = dict(size=size, modalities=mods, tile_patches=tile_patches, ts_px=ts_px,
                                       band_names={k: list(v) for k, v in (band_names or {}).items()})
         if size == "base":
-            cfg = cls(aerial_px=aerial_px or 50, **common)
+            cfg = cls(aerial_px=aerial_px or registry.px_per_patch("aerial", size), **common)
         elif size == "tiny":
-            cfg = cls(aerial_px=aerial_px or 10, dim=64, depth=2, heads=4, cnn_channels=32, ltae_heads=4,
+            cfg = cls(aerial_px=aerial_px or registry.px_per_patch("aerial", size), dim=64, depth=2, heads=4,
+                      cnn_channels=32, ltae_heads=4,
                       ltae_dk=8, ltae_in_mlp=[32, 64], ltae_out_mlp=[64, 128], dropout=0.1, attn_dropout=0.0,
                       drop_path=0.0, ltae_dropout=0.1, ltae_attn_dropout=0.0, **common)
         else:
@@ -119,11 +116,14 @@ class OmniSatConfig:
         return [m for m in MODALITIES if m in self.modalities and (requested is None or m in requested)]
 
     def band_groups(self, modality: str) -> list[list[int]]:
-        """Channel index groups whose reconstruction targets are normalised together (§13)."""
+        """Channel index groups whose reconstruction targets are normalised together (§13): the registry's groups
+        (S2: visible+NIR, red-edge, SWIR) when the bands are known, else all channels together."""
         c = self.modalities[modality]
-        if modality == "s2":
-            names = self.band_names.get("s2") or (list(S2_DEFAULT_BANDS) if c == len(S2_DEFAULT_BANDS) else None)
-            names = [canonical_band(b) for b in names] if names is not None else None
-            if names is not None and len(names) == c and all(b in names for g in S2_GROUPS for b in g):
-                return [[names.index(b) for b in g] for g in S2_GROUPS]
+        groups = registry.get(modality).groups
+        if groups:
+            default = registry.band_names(modality)
+            names = self.band_names.get(modality) or (list(default) if c == len(default) else None)
+            names = [canonical_band(b, modality) for b in names] if names is not None else None
+            if names is not None and len(names) == c and all(b in names for g in groups for b in g):
+                return [[names.index(b) for b in g] for g in groups]
         return [list(range(c))]

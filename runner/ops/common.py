@@ -14,11 +14,11 @@ import numpy as np
 from runner import __version__
 from runner.config import Limits
 from runner.errors import InputError, ResourceError
+from runner.modalities import get as _modality
 from runner.specs import InputsSpec
 
-# Aerial pixels per patch side by model size: base is the paper's 0.2 m at 10 m patches; tiny reads 1 m so it
-# trains in seconds on a laptop CPU.
-DEFAULT_AERIAL_PX = {"base": 50, "tiny": 10}
+# Aerial pixels per patch side by model size (the registry, runner/modalities.py).
+DEFAULT_AERIAL_PX = dict(_modality("aerial").px_per_patch)
 
 
 def series_from_spec(spec: InputsSpec) -> dict[str, Any]:
