@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import errno
 import logging
+import os
 import threading
 import time
 import traceback
@@ -33,6 +34,19 @@ def describe_os_error(err: OSError) -> str:
     if err.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
         return f"no permission to write{where}: choose a folder you can write to"
     return f"{err.strerror or type(err).__name__}{where}"
+
+
+OUTPUT_KEYS = ("class_map", "confidence", "qml")
+
+
+def written_files(result: dict[str, Any]) -> list[str]:
+    """The files a finished job wrote, resolved: what GET /v1/files may serve (nothing else on the disk)."""
+    found = []
+    for key in OUTPUT_KEYS:
+        value = result.get(key) if isinstance(result, dict) else None
+        if isinstance(value, str) and value and os.path.isfile(value):
+            found.append(os.path.realpath(value))
+    return found
 
 
 class StoreContext(JobContext):
@@ -106,7 +120,7 @@ class Worker:
         self._current = ctx
         try:
             result = self.operation(job["kind"], job["spec"], ctx)
-            self.store.finish(job_id, "done", None, result)
+            self.store.finish(job_id, "done", None, result, outputs=written_files(result))
         except Cancelled:
             self.store.finish(job_id, "cancelled", "cancelled by the user")
         except (InputError, ResourceError) as err:
