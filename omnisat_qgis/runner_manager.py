@@ -60,8 +60,10 @@ def clean_env(repo: Path | None) -> dict[str, str]:
 
 class RunnerManager:
     def __init__(self, python: str | None = None, home: Path | None = None, url: str | None = None,
-                 token: str | None = None) -> None:
+                 token: str | None = None, output_roots: list[str] | None = None) -> None:
         self.python = python or default_python()
+        # folders the runner may write outputs to besides the user's home and temp folder (its `--write-root`s)
+        self.output_roots = [r for r in (output_roots or []) if r and Path(r).is_dir()]
         self.home = Path(home) if home else default_home()
         self.remote = (url, token) if url else None
         self.proc: subprocess.Popen | None = None
@@ -118,7 +120,7 @@ class RunnerManager:
         kwargs = {"creationflags": 0x08000000} if sys.platform == "win32" else {}  # no console window
         self.proc = subprocess.Popen(  # nosec B603 - our runner's interpreter, fixed arguments
             [self.python, "-m", "runner", "serve", "--home", str(self.home), "--port", "0",
-             "--exit-with-pid", str(os.getpid())],
+             "--exit-with-pid", str(os.getpid()), *(a for r in self.output_roots for a in ("--write-root", r))],
             cwd=str(self.home), env=clean_env(repo_dir()), stdout=log, stderr=subprocess.STDOUT, **kwargs)
         atexit.register(self.stop)  # idempotent; also covers a manager that `configure` has since replaced
         deadline = time.monotonic() + timeout
@@ -194,5 +196,6 @@ def _settings() -> dict:
     out = {"python": s.value("omnisat/runner_python", "") or None,
            "home": s.value("omnisat/runner_home", "") or None,
            "url": s.value("omnisat/runner_url", "") or None,
-           "token": s.value("omnisat/runner_token", "") or None}
+           "token": s.value("omnisat/runner_token", "") or None,
+           "output_roots": [r for r in str(s.value("omnisat/output_roots", "") or "").split(os.pathsep) if r]}
     return out
