@@ -13,6 +13,9 @@ import json
 from fastapi import HTTPException, Request, status
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from runner.api.body_limit import drain
+
+UNAUTHENTICATED_DRAIN_BYTES = 1_000_000
 UNAUTHORIZED = "missing or wrong token: send 'Authorization: Bearer <token>' from the runner state file"
 
 
@@ -47,6 +50,8 @@ class TokenGate:
         if scope["type"] == "http":
             header = next((v.decode("latin-1") for k, v in scope.get("headers", ()) if k == b"authorization"), "")
             if not token_matches(header, self.expected):
+                # a small body is read and dropped first, so a proxy still sending it gets the 401, not a reset
+                await drain(receive, budget=UNAUTHENTICATED_DRAIN_BYTES, seconds=2.0)
                 body = json.dumps({"detail": UNAUTHORIZED}).encode()
                 await send({"type": "http.response.start", "status": 401,
                             "headers": [(b"content-type", b"application/json"),

@@ -14,7 +14,6 @@ import pytest
 
 from tests.service.conftest import REPO, start_runner
 from tests.service.test_jobs_e2e import inputs, submit
-from tests.service.test_service import wait_state
 
 
 def dead_pid() -> int:
