@@ -348,3 +348,31 @@ def test_wrong_tokens_are_refused_before_anything_is_read(remote_runner) -> None
                 assert r.status_code == 401 and r.headers["www-authenticate"] == "Bearer", (headers, path)
         with httpx.Client(base_url=remote_runner.url, timeout=30) as c:
             assert c.get("/v1/health", params={"token": remote_runner.token}).status_code == 401
+
+
+def test_the_plugin_adds_its_output_folders_as_write_roots(tmp_path) -> None:
+    """A folder outside the default roots becomes writable only when the plugin starts the runner with it."""
+    import sys
+    import tempfile
+
+    from omnisat_qgis.runner_manager import RunnerManager
+
+    outputs = Path("/var/tmp") / f"omnisat-sec-{os.getpid()}"  # outside the home, /tmp and the start folder
+    defaults = [Path.home().resolve(), Path(tempfile.gettempdir()).resolve(), Path(tmp_path / "home").resolve()]
+    if not os.access("/var/tmp", os.W_OK) or any(outputs.resolve().is_relative_to(d) for d in defaults):
+        pytest.skip("/var/tmp is not writable here or lies inside a default root")
+    outputs.mkdir(exist_ok=True)
+    try:
+        manager = RunnerManager(python=sys.executable, home=tmp_path / "home", output_roots=[str(outputs)])
+        try:
+            health = manager.client().health()
+            assert str(outputs.resolve()) in health["access"]["write_roots"]
+        finally:
+            manager.stop()
+        plain = RunnerManager(python=sys.executable, home=tmp_path / "home2")
+        try:
+            assert str(outputs.resolve()) not in plain.client().health()["access"]["write_roots"]
+        finally:
+            plain.stop()
+    finally:
+        outputs.rmdir()
