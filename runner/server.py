@@ -179,7 +179,7 @@ def serve(home: Path, host: str = "127.0.0.1", port: int = 0, allow_remote: bool
     interrupted = store.mark_interrupted()
     if interrupted:
         log.warning("jobs interrupted by the previous runner's end: %s", ", ".join(interrupted))
-    worker = Worker(store, paths.home, run_operation)
+    worker = Worker(store, paths.home, run_operation, admit=access.admit)
     token = token or secrets.token_urlsafe(32)
     device_info = describe_device()
     app = create_app(paths, token, store, worker, device_info, limits or Limits(), access=access)

@@ -91,6 +91,16 @@ class AccessPolicy:
             if spec.get(key):
                 self.check_write(f"spec.{key}", spec[key])
 
+    def admit(self, kind: str, spec: dict[str, Any]) -> str | None:
+        """For the worker, just before a job runs: the refusal as a message, or None (selftests have no paths)."""
+        if kind == "selftest":
+            return None
+        try:
+            self.check_spec(spec)
+        except AccessDenied as err:
+            return f"refused by this runner's roots: {err}"
+        return None
+
     def check_read(self, field: str, path: str, expand: bool = False) -> None:
         if self.read_roots is None:  # local: the user's own runner reads what the user can
             return

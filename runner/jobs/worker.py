@@ -24,6 +24,7 @@ from runner.jobs.store import JobStore
 log = logging.getLogger("runner.worker")
 
 Operation = Callable[[str, dict[str, Any], JobContext], dict[str, Any]]
+Admit = Callable[[str, dict[str, Any]], "str | None"]  # (kind, spec) → why it may not run now, or None
 
 
 def describe_os_error(err: OSError) -> str:
@@ -73,10 +74,13 @@ class StoreContext(JobContext):
 
 
 class Worker:
-    def __init__(self, store: JobStore, home: Path, operation: Operation) -> None:
+    def __init__(self, store: JobStore, home: Path, operation: Operation, admit: Admit | None = None) -> None:
+        """`admit` checks a job against the runner's access policy again just before it runs: a job queued or
+        interrupted under a runner started with other roots must obey the roots of the runner that runs it."""
         self.store = store
         self.home = Path(home)
         self.operation = operation
+        self.admit = admit
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._current: StoreContext | None = None
@@ -116,6 +120,10 @@ class Worker:
 
     def _run(self, job: dict[str, Any]) -> None:
         job_id = job["id"]
+        refusal = self.admit(job["kind"], job["spec"]) if self.admit is not None else None
+        if refusal is not None:
+            self.store.finish(job_id, "failed", refusal)
+            return
         ctx = StoreContext(self.store, job_id, self.home, self.home / "jobs" / job_id)
         self._current = ctx
         try:

@@ -376,3 +376,23 @@ def test_the_plugin_adds_its_output_folders_as_write_roots(tmp_path) -> None:
             plain.stop()
     finally:
         outputs.rmdir()
+
+
+def test_a_queued_job_obeys_the_roots_of_the_runner_that_runs_it(runner_home, roots, tmp_path) -> None:
+    """Roots are checked again when a job starts: a job left in the queue by a local runner does not get to write
+    outside the roots of the runner for others started on the same home afterwards."""
+    from runner.jobs.store import JobStore
+
+    store = JobStore(runner_home / "jobs.sqlite")
+    job = store.create("classify", {"s2": [str(roots["read"] / S2)], "model": "nonexistent",
+                                    "out": str(tmp_path / "x.tif")})
+    store.close()
+    runner = start_runner(runner_home, "--allow-remote", "--read-root", str(roots["read"]), "--write-root",
+                          str(roots["write"]))
+    try:
+        with runner.client() as c:
+            done = wait_state(c, job["id"], {"failed", "done", "cancelled"})
+        assert done["state"] == "failed" and "refused by this runner's roots" in done["message"], done
+        assert "spec.out" in done["message"]
+    finally:
+        runner.stop()
