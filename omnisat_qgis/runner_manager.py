@@ -154,6 +154,27 @@ class RunnerManager:
         self.stop()
         return self.start()
 
+    def allow_writes_to(self, folder: str | Path) -> RunnerClient:
+        """Restart the runner this plugin started with `folder` as one more write root, and return its client.
+
+        Why: the runner writes outputs only under roots fixed at its start (the user's home and temporary folder by
+        default), so a class map the user saves elsewhere (another drive, a data share) is refused with 403. The
+        plugin then adds that folder and restarts the runner, but only one it started itself and only while it runs
+        no job; a runner started elsewhere or a remote one keeps its operator's roots."""
+        target = Path(folder).expanduser()
+        if self.remote or not self.started_here:
+            raise RunnerError(f"the runner does not write to {target}: it was started elsewhere with its own output "
+                              f"folders; choose another folder or start it with --write-root {target}")
+        if not target.is_dir():
+            raise RunnerError(f"output folder {target} does not exist")
+        client = self.client()
+        if client.health().get("busy"):
+            raise RunnerError(f"the runner cannot write to {target} yet and is running a job; choose a folder in "
+                              "your home or the temporary folder, or try again when the job has finished")
+        if str(target) not in self.output_roots:
+            self.output_roots.append(str(target))
+        return self.restart()
+
 
 _MANAGER: RunnerManager | None = None
 

@@ -350,11 +350,13 @@ def test_wrong_tokens_are_refused_before_anything_is_read(remote_runner) -> None
             assert c.get("/v1/health", params={"token": remote_runner.token}).status_code == 401
 
 
-def test_the_plugin_adds_its_output_folders_as_write_roots(tmp_path) -> None:
-    """A folder outside the default roots becomes writable only when the plugin starts the runner with it."""
+def test_the_plugin_adds_its_output_folders_as_write_roots(tmp_path, roots) -> None:
+    """A folder outside the default roots becomes writable only through the plugin: from its settings when it
+    starts the runner, or by restarting the idle runner it started when a class map is to be saved there."""
     import sys
     import tempfile
 
+    from omnisat_qgis.client import RunnerError
     from omnisat_qgis.runner_manager import RunnerManager
 
     outputs = Path("/var/tmp") / f"omnisat-sec-{os.getpid()}"  # outside the home, /tmp and the start folder
@@ -362,19 +364,31 @@ def test_the_plugin_adds_its_output_folders_as_write_roots(tmp_path) -> None:
     if not os.access("/var/tmp", os.W_OK) or any(outputs.resolve().is_relative_to(d) for d in defaults):
         pytest.skip("/var/tmp is not writable here or lies inside a default root")
     outputs.mkdir(exist_ok=True)
+    job = {"s2": [str(roots["read"] / S2)], "model": "nonexistent", "out": str(outputs / "map.tif")}
     try:
-        manager = RunnerManager(python=sys.executable, home=tmp_path / "home", output_roots=[str(outputs)])
+        plain = RunnerManager(python=sys.executable, home=tmp_path / "home")
         try:
-            health = manager.client().health()
-            assert str(outputs.resolve()) in health["access"]["write_roots"]
-        finally:
-            manager.stop()
-        plain = RunnerManager(python=sys.executable, home=tmp_path / "home2")
-        try:
-            assert str(outputs.resolve()) not in plain.client().health()["access"]["write_roots"]
+            client = plain.client()
+            assert str(outputs.resolve()) not in client.health()["access"]["write_roots"]
+            with pytest.raises(RunnerError) as refused:
+                client.submit("classify", job)
+            assert refused.value.status == 403 and "spec.out:" in refused.value.message
+            restarted = plain.allow_writes_to(outputs)
+            assert restarted.url != client.url or restarted.token != client.token
+            assert str(outputs.resolve()) in restarted.health()["access"]["write_roots"]
+            assert restarted.submit("classify", job)["state"] in ("queued", "running", "failed")
         finally:
             plain.stop()
+        configured = RunnerManager(python=sys.executable, home=tmp_path / "home2", output_roots=[str(outputs)])
+        try:
+            assert str(outputs.resolve()) in configured.client().health()["access"]["write_roots"]
+        finally:
+            configured.stop()
+        with pytest.raises(RunnerError, match="started elsewhere"):
+            RunnerManager(python=sys.executable, home=tmp_path / "home3").allow_writes_to(outputs)
     finally:
+        for p in outputs.glob("*"):
+            p.unlink()
         outputs.rmdir()
 
 
