@@ -74,7 +74,7 @@ class AccessPolicy:
         home = _real(home)
         extra_write = [Path(r).expanduser() for r in write_roots]
         extra_read = [Path(r).expanduser() for r in read_roots]
-        reads = [home / "uploads", home / "outputs", *extra_write, *extra_read]
+        reads = [home / "uploads", home / "outputs", *([] if uploads_only else [*extra_write, *extra_read])]
         return cls("remote", home, _dedupe(reads), _dedupe([home / "outputs", *extra_write]),
                    path_access=not uploads_only and bool(extra_read or extra_write))
 

@@ -80,3 +80,26 @@ def test_cancel_lands_within_a_second_even_mid_step(live_runner, scene: Path) ->
     assert job["state"] == "cancelled", job
     assert took < 1.0, f"cancel took {took:.2f} s (a step takes {step_s:.2f} s)"
     assert not (live_runner.home / "jobs" / job_id).exists() and job["checkpoint_bytes"] == 0
+
+
+def test_checkpoints_of_an_interrupted_job_are_shown_and_can_be_freed(runner_home: Path) -> None:
+    from runner.jobs.store import JobStore
+
+    store = JobStore(runner_home / "jobs.sqlite")
+    job = store.create("pretrain", {"s2": ["/nowhere/S2_20200101.tif"], "out_model": "m"})
+    assert store.next_queued()["id"] == job["id"]  # running when its runner died
+    store.close()
+    folder = runner_home / "jobs" / job["id"] / "checkpoint"
+    folder.mkdir(parents=True)
+    (folder / "state.safetensors").write_bytes(b"\0" * 123_456)
+    runner = start_runner(runner_home)
+    try:
+        with runner.client() as c:
+            got = c.get(f"/v1/jobs/{job['id']}").json()
+            assert got["state"] == "interrupted" and got["checkpoint_bytes"] == 123_456
+            assert c.delete(f"/v1/jobs/{job['id']}/checkpoints").status_code == 204
+            assert c.get(f"/v1/jobs/{job['id']}").json()["checkpoint_bytes"] == 0
+            assert not (runner_home / "jobs" / job["id"]).exists()
+            assert c.delete("/v1/jobs/" + "0" * 32 + "/checkpoints").status_code == 404
+    finally:
+        runner.stop()
