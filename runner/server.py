@@ -201,8 +201,10 @@ def serve(home: Path, host: str = "127.0.0.1", port: int = 0, allow_remote: bool
     config = uvicorn.Config(app, log_level="warning", access_log=False, timeout_graceful_shutdown=5,
                             limit_concurrency=MAX_CONNECTIONS)
     server = uvicorn.Server(config)
-    for sig in (signal.SIGTERM, signal.SIGHUP):  # a closed terminal too: stop cleanly, remove the state file
-        signal.signal(sig, lambda *_: setattr(server, "should_exit", True))
+    # a closed terminal (SIGHUP, not on Windows) too: stop cleanly, remove the state file
+    for sig in (signal.SIGTERM, getattr(signal, "SIGHUP", None)):
+        if sig is not None:
+            signal.signal(sig, lambda *_: setattr(server, "should_exit", True))
     if exit_with_pid is not None:
         watch_parent(exit_with_pid, lambda: setattr(server, "should_exit", True))
     try:

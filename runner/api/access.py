@@ -64,6 +64,8 @@ class AccessPolicy:
         folder, the folder it was started in and the operator's extra roots."""
         home = _real(home)
         defaults = [Path.home(), Path(tempfile.gettempdir()), cwd if cwd is not None else Path.cwd()]
+        # a service started in `/` (or a user whose home is `/`) must not make the whole disk a root
+        defaults = [d for d in defaults if _real(d).parent != _real(d)]
         roots = [home / "outputs", *defaults, *(Path(r).expanduser() for r in write_roots)]
         return cls("local", home, None, _dedupe(roots), True)
 
