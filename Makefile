@@ -14,11 +14,12 @@ setup: $(STAMP)
 # QGIS 3.22 LTR from Debian; its Python bindings belong to /usr/bin/python3.
 system-deps:
 	@if ! /usr/bin/python3 -c "import qgis.core" 2>/dev/null || ! command -v xvfb-run >/dev/null \
-			|| ! command -v pdftoppm >/dev/null || ! ls /usr/lib/*/libjemalloc.so.2 >/dev/null 2>&1; then \
-		echo "Installing QGIS, python3-qgis, python3-venv, xvfb, jemalloc, poppler-utils from Debian..."; \
+			|| ! command -v pdftoppm >/dev/null || ! ls /usr/lib/*/libjemalloc.so.2 >/dev/null 2>&1 \
+			|| ! { command -v nginx >/dev/null || test -x /usr/sbin/nginx; }; then \
+		echo "Installing QGIS, python3-qgis, python3-venv, xvfb, jemalloc, poppler-utils, nginx-light from Debian..."; \
 		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends \
-			qgis python3-qgis python3-venv xvfb libjemalloc2 poppler-utils >/dev/null; \
+			qgis python3-qgis python3-venv xvfb libjemalloc2 poppler-utils nginx-light >/dev/null; \
 	fi
 
 $(STAMP): pyproject.toml | system-deps

@@ -60,8 +60,10 @@ def clean_env(repo: Path | None) -> dict[str, str]:
 
 class RunnerManager:
     def __init__(self, python: str | None = None, home: Path | None = None, url: str | None = None,
-                 token: str | None = None) -> None:
+                 token: str | None = None, output_roots: list[str] | None = None) -> None:
         self.python = python or default_python()
+        # folders the runner may write outputs to besides the user's home and temp folder (its `--write-root`s)
+        self.output_roots = [r for r in (output_roots or []) if r and Path(r).is_dir()]
         self.home = Path(home) if home else default_home()
         self.remote = (url, token) if url else None
         self.proc: subprocess.Popen | None = None
@@ -118,7 +120,7 @@ class RunnerManager:
         kwargs = {"creationflags": 0x08000000} if sys.platform == "win32" else {}  # no console window
         self.proc = subprocess.Popen(  # nosec B603 - our runner's interpreter, fixed arguments
             [self.python, "-m", "runner", "serve", "--home", str(self.home), "--port", "0",
-             "--exit-with-pid", str(os.getpid())],
+             "--exit-with-pid", str(os.getpid()), *(a for r in self.output_roots for a in ("--write-root", r))],
             cwd=str(self.home), env=clean_env(repo_dir()), stdout=log, stderr=subprocess.STDOUT, **kwargs)
         atexit.register(self.stop)  # idempotent; also covers a manager that `configure` has since replaced
         deadline = time.monotonic() + timeout
@@ -151,6 +153,27 @@ class RunnerManager:
     def restart(self) -> RunnerClient:
         self.stop()
         return self.start()
+
+    def allow_writes_to(self, folder: str | Path) -> RunnerClient:
+        """Restart the runner this plugin started with `folder` as one more write root, and return its client.
+
+        Why: the runner writes outputs only under roots fixed at its start (the user's home and temporary folder by
+        default), so a class map the user saves elsewhere (another drive, a data share) is refused with 403. The
+        plugin then adds that folder and restarts the runner, but only one it started itself and only while it runs
+        no job; a runner started elsewhere or a remote one keeps its operator's roots."""
+        target = Path(folder).expanduser()
+        if self.remote or not self.started_here:
+            raise RunnerError(f"the runner does not write to {target}: it was started elsewhere with its own output "
+                              f"folders; choose another folder or start it with --write-root {target}")
+        if not target.is_dir():
+            raise RunnerError(f"output folder {target} does not exist")
+        client = self.client()
+        if client.health().get("busy"):
+            raise RunnerError(f"the runner cannot write to {target} yet and is running a job; choose a folder in "
+                              "your home or the temporary folder, or try again when the job has finished")
+        if str(target) not in self.output_roots:
+            self.output_roots.append(str(target))
+        return self.restart()
 
 
 _MANAGER: RunnerManager | None = None
@@ -194,5 +217,6 @@ def _settings() -> dict:
     out = {"python": s.value("omnisat/runner_python", "") or None,
            "home": s.value("omnisat/runner_home", "") or None,
            "url": s.value("omnisat/runner_url", "") or None,
-           "token": s.value("omnisat/runner_token", "") or None}
+           "token": s.value("omnisat/runner_token", "") or None,
+           "output_roots": [r for r in str(s.value("omnisat/output_roots", "") or "").split(os.pathsep) if r]}
     return out

@@ -65,7 +65,17 @@ class RunnerJobTask(QgsTask):
             if needs_upload(client.health()):  # a runner on another machine: send the files, fetch results
                 remote = RemoteJob(RemoteFiles(client.url, client.token), cancelled=self.isCanceled)
                 spec = remote.prepare(spec)
-            job = client.submit(self.kind, spec)
+            try:
+                job = client.submit(self.kind, spec)
+            except RunnerError as err:  # an output folder outside the local runner's roots: add it, once
+                if remote is not None or err.status != 403 or "spec.out:" not in err.message:
+                    raise
+                from pathlib import Path
+
+                from omnisat_qgis.runner_manager import manager
+
+                client = manager().allow_writes_to(Path(spec["out"]).parent)
+                job = client.submit(self.kind, spec)
             log(f"{self.kind} job {job['id']} submitted")
 
             def progress(pct: float, p: dict) -> None:

@@ -1,6 +1,7 @@
 """Command line of the runner: the same operations as the API, without a server.
 
-    python -m runner serve [--host 127.0.0.1] [--port 0] [--home DIR]
+    python -m runner serve [--host 127.0.0.1] [--port 0] [--home DIR] [--allow-remote] [--read-root DIR]
+                           [--write-root DIR] [--no-path-access] [--max-upload-mb MB]
     python -m runner pretrain --s2 PATH... [--s1 PATH...] [--aerial FILE] [--extent XMIN,YMIN,XMAX,YMAX
                               --extent-crs EPSG:N] --out-model NAME [--size tiny|base] [--epochs N] [--device ...]
     python -m runner finetune [--model NAME] --labels FILE --class-field FIELD [inputs] --out-model NAME
@@ -75,9 +76,18 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--host", default="127.0.0.1")
     s.add_argument("--port", type=int, default=0, help="0 = any free port (written to the state file)")
     s.add_argument("--home", type=Path)
-    s.add_argument("--allow-remote", action="store_true", help="allow a non-loopback --host (warned about)")
+    s.add_argument("--allow-remote", action="store_true",
+                   help="serve others (a non-loopback --host, or behind a reverse proxy): jobs read and write only "
+                   "under the runner home and the --read-root/--write-root folders")
     s.add_argument("--no-path-access", action="store_true",
-                   help="read only uploaded files and write only under the home (remote runner)")
+                   help="read only uploaded files and write only under the home and --write-root (remote runner)")
+    s.add_argument("--read-root", action="append", type=Path, default=[], metavar="DIR",
+                   help="with --allow-remote: jobs may read files under DIR (repeatable)")
+    s.add_argument("--write-root", action="append", type=Path, default=[], metavar="DIR",
+                   help="jobs may write outputs under DIR (repeatable); a local runner also writes under the "
+                   "user's home, the temporary folder and the folder it was started in")
+    s.add_argument("--max-upload-mb", type=int, metavar="MB",
+                   help="largest uploaded file (default 20480, or $OMNISAT_MAX_UPLOAD_BYTES)")
     s.add_argument("--token-file", type=Path,
                    help="a stable token (first line of a file readable only by you) instead of a new one per start")
     s.add_argument("--exit-with-pid", type=int, metavar="PID",
@@ -174,6 +184,16 @@ def _read_token(path: Path | None) -> str | None:
     return token
 
 
+def _limits(max_upload_mb: int | None):
+    from runner.config import Limits
+
+    if max_upload_mb is None:
+        return Limits()
+    if max_upload_mb < 1:
+        raise InputError(f"--max-upload-mb {max_upload_mb}: must be at least 1")
+    return Limits(max_upload_bytes=max_upload_mb * 1024 * 1024)
+
+
 def _run_job(kind: str, args: argparse.Namespace) -> int:
     from runner import dist
     from runner.jobs.context import ConsoleContext
@@ -231,7 +251,8 @@ def main(argv: list[str] | None = None) -> int:
 
             return serve(args.home or default_home(), args.host, args.port, args.allow_remote,
                          path_access=not args.no_path_access, token=_read_token(args.token_file),
-                         exit_with_pid=args.exit_with_pid)
+                         exit_with_pid=args.exit_with_pid, read_roots=args.read_root, write_roots=args.write_root,
+                         limits=_limits(args.max_upload_mb))
         if args.command in ("pretrain", "finetune", "classify"):
             return _run_job(args.command, args)
         if args.command == "models":

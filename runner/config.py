@@ -25,12 +25,21 @@ def default_home() -> Path:
     return Path(platformdirs.user_data_dir("omnisat-runner", appauthor=False))
 
 
+def _env_int(name: str, default: int) -> int:
+    value = os.environ.get(name, "").strip()
+    return int(value) if value.isdigit() and int(value) > 0 else default
+
+
 @dataclass(frozen=True)
 class Limits:
-    """Guards against requests that would not fit or were not meant for us; overridable by env for admins."""
+    """Guards against requests that would not fit or were not meant for us; overridable by env for admins.
 
-    max_request_bytes: int = 1_000_000           # JSON bodies; files go through the upload route
-    max_upload_bytes: int = 20 * 1024**3         # one uploaded raster
+    Both byte limits are enforced while the body is read, whatever the transfer encoding (runner/api/body_limit.py).
+    """
+
+    max_request_bytes: int = field(default_factory=lambda: _env_int("OMNISAT_MAX_REQUEST_BYTES", 1_000_000))
+    # one uploaded raster (POST /v1/files, streamed to disk): `serve --max-upload-mb` or the env variable
+    max_upload_bytes: int = field(default_factory=lambda: _env_int("OMNISAT_MAX_UPLOAD_BYTES", 20 * 1024**3))
     max_extent_km2: float = field(default_factory=lambda: float(os.environ.get("OMNISAT_MAX_EXTENT_KM2", "2500")))
     max_jobs_listed: int = 500
 

@@ -2,15 +2,16 @@
 
 A remote runner cannot read the user's disk, so the plugin uploads each input; the runner stores it under
 `<home>/uploads/<random id>/<sanitised name>` and the job spec names that path. Downloads are limited to the
-runner home (and declared job output folders) so the token cannot be used to read arbitrary server files.
+files finished jobs wrote, so the token cannot be used to read arbitrary server files.
 """
 
 from __future__ import annotations
 
+import os
 import re
 import secrets
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from runner.errors import InputError
@@ -54,30 +55,26 @@ def partial_path(target: Path) -> Path:
     return target.with_name("." + target.name + ".part")
 
 
-def servable(path: str, home: Path, extra_roots: Iterable[Path] = ()) -> Path:
+def servable(path: str, home: Path, written: Callable[[str], bool] | None = None,
+             output_dirs: Iterable[Path] = ()) -> Path:
     """The resolved file if it may be downloaded, else PermissionError/FileNotFoundError naming the path.
 
-    Allowed: regular files under the runner home (except its state file and job database) or under an
-    output folder a job declared. Symlinks are resolved first, so a link cannot point outside.
+    Allowed: a file that a finished job recorded as written (`written(resolved path)`), or a file inside a
+    runner-made output folder (`output_dirs`: `<home>/outputs`, where only jobs write). Nothing else: not the
+    uploads, not the runner's own files, not whatever a job spec once named. Symlinks and `..` are resolved first,
+    so neither can lead out; the state file and job database are refused by name as well.
     """
     if not path or "\x00" in path:
         raise PermissionError("empty or invalid path")
-    resolved = Path(path).expanduser().resolve()
-    roots = [Path(home).resolve(), *(Path(r).resolve() for r in extra_roots)]
-    if not any(resolved.is_relative_to(root) for root in roots):
-        raise PermissionError(f"{path} is outside the runner home and the jobs' output folders")
+    resolved = Path(os.path.realpath(os.path.expanduser(path)))
     if resolved.name in PRIVATE_NAMES or resolved.name.startswith(".state-"):
         raise PermissionError(f"{path} is private to the runner")
+    dirs = [Path(os.path.realpath(d)) for d in output_dirs]
+    allowed = any(resolved.is_relative_to(d) and resolved != d for d in dirs) or (
+        written is not None and written(str(resolved)))
+    if not allowed:
+        raise PermissionError(f"{path} was not written by a finished job of this runner (policy: GET /v1/files "
+                              "serves job results only)")
     if not resolved.is_file():
         raise FileNotFoundError(f"{path} does not exist or is not a file")
     return resolved
-
-
-def output_roots_from_specs(specs: Iterable[dict]) -> list[Path]:
-    """Output folders declared by jobs (the folder of each spec's `out`)."""
-    roots: list[Path] = []
-    for spec in specs:
-        out = (spec or {}).get("out")
-        if out:
-            roots.append(Path(out).expanduser().resolve().parent)
-    return roots

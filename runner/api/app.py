@@ -6,17 +6,17 @@ Big data never crosses this API: requests carry file paths, an extent and option
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 from typing import Any, Literal
 
 from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
-from starlette.middleware.base import BaseHTTPMiddleware
 
 from runner import PROTOCOL_VERSION, __version__
-from runner.api.auth import make_require_token
+from runner.api.access import AccessDenied, AccessPolicy
+from runner.api.auth import TokenGate, make_require_token
+from runner.api.body_limit import BodySizeLimit
 from runner.config import Limits, RunnerPaths
 from runner.errors import InputError
 from runner.jobs.store import JobStore
@@ -32,36 +32,23 @@ class JobRequest(BaseModel):
     spec: dict[str, Any] = Field(default_factory=dict)
 
 
-class BodySizeLimit(BaseHTTPMiddleware):
-    """Refuse oversized bodies before reading them (uploads have their own streamed route and limit)."""
-
-    def __init__(self, app, max_bytes: int) -> None:
-        super().__init__(app)
-        self.max_bytes = max_bytes
-
-    async def dispatch(self, request: Request, call_next):
-        if not request.url.path.startswith("/v1/files"):
-            length = request.headers.get("content-length")
-            if length is not None and (not length.isdigit() or int(length) > self.max_bytes):
-                return JSONResponse({"detail": f"request body larger than {self.max_bytes} bytes"}, status_code=413)
-        return await call_next(request)
-
-
 def create_app(paths: RunnerPaths, token: str, store: JobStore, worker: Worker, device_info: dict[str, Any],
-               limits: Limits | None = None, path_access: bool = True) -> FastAPI:
+               limits: Limits | None = None, path_access: bool = True, access: AccessPolicy | None = None) -> FastAPI:
+    """The app; `access` is the operator's read/write policy (default: local, or uploads only without
+    `path_access`)."""
     limits = limits or Limits()
+    if access is None:
+        access = AccessPolicy.local(paths.home) if path_access else AccessPolicy.remote(paths.home, uploads_only=True)
     require_token = make_require_token(token)
     app = FastAPI(title="OmniSat runner", version=__version__, dependencies=[Depends(require_token)],
                   docs_url=None, redoc_url=None, openapi_url=None)
-    app.add_middleware(BodySizeLimit, max_bytes=limits.max_request_bytes)
+    # the last added runs first: the token before any body byte is read, then the size limit while reading
+    app.add_middleware(BodySizeLimit, max_bytes=limits.max_request_bytes, max_upload_bytes=limits.max_upload_bytes)
+    app.add_middleware(TokenGate, token=token)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
-        parts = []
-        for e in exc.errors():
-            loc = ".".join(str(x) for x in e.get("loc", ()) if x != "body")
-            parts.append(f"{loc}: {e.get('msg', 'invalid')}" if loc else e.get("msg", "invalid"))
-        return JSONResponse({"detail": "; ".join(parts)}, status_code=422)
+        return JSONResponse({"detail": describe_validation_errors(exc)}, status_code=422)
 
     @app.get("/v1/openapi.json", include_in_schema=False)
     def openapi() -> dict[str, Any]:
@@ -69,8 +56,8 @@ def create_app(paths: RunnerPaths, token: str, store: JobStore, worker: Worker, 
 
     @app.get("/v1/health")
     def health() -> dict[str, Any]:
-        return {"protocol": PROTOCOL_VERSION, "runner_version": __version__, "path_access": path_access,
-                "busy": worker.busy, **device_info}
+        return {"protocol": PROTOCOL_VERSION, "runner_version": __version__, "path_access": access.path_access,
+                "access": access.describe(), "busy": worker.busy, **device_info}
 
     # -- jobs ---------------------------------------------------------------------------------------
     @app.post("/v1/jobs", status_code=201)
@@ -79,8 +66,11 @@ def create_app(paths: RunnerPaths, token: str, store: JobStore, worker: Worker, 
             spec = parse_spec(req.kind, req.spec)
         except InputError as err:
             raise HTTPException(422, str(err)) from None
-        if not path_access and req.kind != "selftest":
-            _check_uploaded_paths(spec.model_dump(), paths)
+        if req.kind != "selftest":
+            try:
+                access.check_spec(spec.model_dump())
+            except AccessDenied as err:
+                raise HTTPException(403, str(err)) from None
         job = store.create(req.kind, spec.model_dump(mode="json"))
         worker.notify()
         return job
@@ -114,6 +104,15 @@ def create_app(paths: RunnerPaths, token: str, store: JobStore, worker: Worker, 
         store.requeue(job_id)
         worker.notify()
         return _job_or_404(job_id)
+
+    @app.delete("/v1/jobs/{job_id}/checkpoints", status_code=204)
+    def delete_checkpoints(job_id: str) -> Response:
+        """Free the space an interrupted or failed job keeps for resuming (it then resumes from the start)."""
+        job = _job_or_404(job_id)
+        if job["state"] in ("queued", "running"):
+            raise HTTPException(409, f"job {job_id} is {job['state']}; its checkpoints are in use")
+        store.remove_work(job_id)
+        return Response(status_code=204)
 
     @app.get("/v1/jobs/{job_id}/events")
     def job_events(job_id: str, after: int = 0) -> list[dict[str, Any]]:
@@ -158,29 +157,41 @@ def create_app(paths: RunnerPaths, token: str, store: JobStore, worker: Worker, 
 def _include_files_router(app: FastAPI, paths: RunnerPaths, require_token, limits: Limits,
                           store: JobStore) -> None:
     """Uploads/downloads for a remote runner that cannot read the user's paths; downloads are limited to the
-    runner home and the output folders that jobs declared."""
+    files finished jobs wrote (recorded by the job store), never what a spec merely named."""
     from runner.api.files import make_files_router
 
-    def output_roots() -> list[Path]:
-        return [Path(j["spec"]["out"]).parent for j in store.list() if j["spec"].get("out")]
-
     app.include_router(make_files_router(require_token, home=paths.home, max_bytes=limits.max_upload_bytes,
-                                         output_roots=output_roots))
+                                         written=store.wrote))
 
 
-def _check_uploaded_paths(spec: dict[str, Any], paths: RunnerPaths) -> None:
-    """Without path access the runner only reads what was uploaded to it and writes under its home."""
-    uploads = paths.uploads.resolve()
-    candidates: list[str] = []
-    for key in ("aerial", "labels"):
-        value = spec.get(key)
-        if value:  # aerial may be several files (runner/geo/aerial_parts.py)
-            candidates.extend(value if isinstance(value, list) else [value])
-    for key in ("s1", "s2", "s2_masks"):
-        candidates.extend(spec.get(key) or [])
-    for p in candidates:
-        if not Path(p).resolve().is_relative_to(uploads):
-            raise HTTPException(403, f"path {p!r} is not an upload: this runner only reads files uploaded to it")
-    out = spec.get("out")
-    if out and not Path(out).resolve().is_relative_to(paths.home.resolve()):
-        raise HTTPException(403, f"out {out!r} is outside the runner home: this runner writes only under its home")
+def describe_validation_errors(exc: RequestValidationError) -> str:
+    """Validation errors in plain words: the field at fault, or where the JSON body broke."""
+    parts = []
+    for e in exc.errors():
+        if e.get("type") == "json_invalid":
+            parts.append(_json_error(e, exc.body))
+            continue
+        loc = [str(x) for x in e.get("loc", ()) if x != "body"]
+        msg = e.get("msg", "invalid")
+        if not loc and e.get("type") == "missing":
+            parts.append("the request body is missing: send a JSON object")
+        elif not loc:
+            parts.append(f"the request body: {msg}")
+        else:
+            parts.append(f"{'.'.join(loc)}: {msg}")
+    return "; ".join(parts)
+
+
+def _json_error(error: dict[str, Any], body: Any) -> str:
+    """`the request body is not valid JSON: Expecting ',' delimiter at line 1 column 12`."""
+    reason = (error.get("ctx") or {}).get("error") or "malformed"
+    loc = error.get("loc", ())
+    pos = loc[1] if len(loc) > 1 and isinstance(loc[1], int) else None
+    if pos is None:
+        return f"the request body is not valid JSON: {reason}"
+    doc = body.decode("utf-8", "replace") if isinstance(body, bytes) else body if isinstance(body, str) else None
+    if doc is None:
+        return f"the request body is not valid JSON: {reason} at character {pos + 1}"
+    line = doc.count("\n", 0, pos) + 1
+    column = pos - doc.rfind("\n", 0, pos)
+    return f"the request body is not valid JSON: {reason} at line {line} column {column}"

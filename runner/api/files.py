@@ -2,7 +2,8 @@
 
     POST /v1/files?name=scene.tif   body = the raw file bytes (streamed)   → 201 {id, path, size}
     POST /v1/files/outdir                                                  → 201 {id, path}
-    GET  /v1/files?path=...                                                → the file (streamed)
+    GET  /v1/files?path=...                                                → the file (streamed), if a
+                                                                             finished job wrote it
 
 Uploads are streamed to disk in chunks as they arrive (never held in memory), counted against the size limit,
 written under a temporary name and renamed when complete: an interrupted upload leaves no file that looks whole.
@@ -12,21 +13,23 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import FileResponse
 
+from runner.api.body_limit import BodyTooLarge
 from runner.config import Limits, RunnerPaths, default_home
 from runner.errors import InputError
 from runner.uploads import is_upload_id, new_upload_dir, partial_path, sanitise_name, servable
 
 
 def make_files_router(require_token, home: Path | None = None, max_bytes: int | None = None,
-                      output_roots: Callable[[], Iterable[Path]] | None = None) -> APIRouter:
-    """The files router; `require_token` is the app's bearer-token dependency (applied to every route)."""
+                      written: Callable[[str], bool] | None = None) -> APIRouter:
+    """The files router; `require_token` is the app's bearer-token dependency (applied to every route);
+    `written(resolved path)` says whether a finished job wrote that file (the job store keeps the list)."""
     paths = RunnerPaths(Path(home) if home is not None else default_home())
     limit = Limits().max_upload_bytes if max_bytes is None else max_bytes
     router = APIRouter(dependencies=[Depends(require_token)])
@@ -56,11 +59,14 @@ def make_files_router(require_token, home: Path | None = None, max_bytes: int | 
         size = 0
         try:
             with open(part, "wb") as f:
-                async for chunk in request.stream():
-                    size += len(chunk)
-                    if size > limit:
-                        raise HTTPException(413, f"{clean}: more than the upload limit of {limit} bytes")
-                    f.write(chunk)
+                try:
+                    async for chunk in request.stream():
+                        size += len(chunk)
+                        if size > limit:
+                            raise HTTPException(413, f"{clean}: more than the upload limit of {limit} bytes")
+                        f.write(chunk)
+                except BodyTooLarge as err:  # the app's size limit, counted as the bytes arrive
+                    raise HTTPException(413, f"{clean}: more than the upload limit of {err.limit} bytes") from None
             if declared is not None and declared.isdigit() and size != int(declared):
                 raise HTTPException(400, f"{clean}: received {size} of {declared} bytes (connection cut?)")
             os.replace(part, target)
@@ -82,9 +88,9 @@ def make_files_router(require_token, home: Path | None = None, max_bytes: int | 
 
     @router.get("/v1/files")
     def download(path: str) -> FileResponse:
-        roots = list(output_roots()) if output_roots is not None else []
+        """Only files a finished job wrote (or in a runner-made output folder): never any other file."""
         try:
-            resolved = servable(path, paths.home, roots)
+            resolved = servable(path, paths.home, written, [paths.home / "outputs"])
         except PermissionError as err:
             raise HTTPException(403, str(err)) from None
         except FileNotFoundError as err:

@@ -9,6 +9,8 @@ from __future__ import annotations
 import sys
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +26,7 @@ class JobContext:
         self.work_dir = Path(work_dir)
         self.work_dir.mkdir(parents=True, exist_ok=True)
         self._cancel = threading.Event()
+        self._last_poll = 0.0
         self.started = time.monotonic()
         self.last_progress: dict[str, Any] = {}
 
@@ -39,6 +42,36 @@ class JobContext:
         """Raise Cancelled if the user asked to stop; call between steps and batches."""
         if self._cancel.is_set():
             raise Cancelled(f"job {self.job_id} cancelled")
+
+    def poll_cancel(self, every_s: float = 0.2) -> None:
+        """`check_cancel` cheap enough to call from every layer: the in-memory flag each time, the slower source
+        (a subclass's job store) at most every `every_s` seconds."""
+        if self._cancel.is_set():
+            raise Cancelled(f"job {self.job_id} cancelled")
+        now = time.monotonic()
+        if now - self._last_poll >= every_s:
+            self._last_poll = now
+            self.check_cancel()
+
+    @contextmanager
+    def cancel_points(self, model: Any) -> Iterator[None]:
+        """Let a cancel land inside a forward or backward pass, not only between steps.
+
+        Why: one training step of a base model on a busy CPU takes seconds, so checking between steps made a cancel
+        wait for the step to end. A forward pre-hook on every module and a gradient hook on every trainable
+        parameter call `poll_cancel`; the `Cancelled` they raise ends the pass where it is (the job is ending, so
+        half-computed gradients are dropped with it). The hooks are removed on exit."""
+        handles = [m.register_forward_pre_hook(lambda *_: self.poll_cancel()) for m in model.modules()]
+
+        def on_grad(grad: Any) -> None:
+            self.poll_cancel()
+
+        handles += [p.register_hook(on_grad) for p in model.parameters() if p.requires_grad]
+        try:
+            yield
+        finally:
+            for h in handles:
+                h.remove()
 
     # -- reporting ----------------------------------------------------------------------------------
     def progress(self, stage: str, done: int, total: int, **metrics: Any) -> None:

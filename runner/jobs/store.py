@@ -8,15 +8,20 @@ lock keep the API threads and the worker thread from stepping on each other.
 from __future__ import annotations
 
 import json
+import os
+import re
 import secrets
+import shutil
 import sqlite3
 import threading
 import time
 from pathlib import Path
 from typing import Any
 
+_JOB_ID = re.compile(r"[0-9a-f]{32}")
 STATES = ("queued", "running", "done", "failed", "cancelled", "interrupted")
-FINAL_STATES = ("done", "failed", "cancelled")
+FINAL__JOB_ID = re.compile(r"[0-9a-f]{32}")
+STATES = ("done", "failed", "cancelled")
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS jobs (
@@ -42,6 +47,10 @@ CREATE TABLE IF NOT EXISTS events (
     data TEXT,
     PRIMARY KEY (job_id, seq)
 );
+CREATE TABLE IF NOT EXISTS outputs (
+    path TEXT PRIMARY KEY,
+    job_id TEXT NOT NULL
+);
 """
 
 
@@ -50,8 +59,21 @@ def new_job_id() -> str:
     return secrets.token_hex(16)
 
 
+def folder_bytes(folder: Path) -> int:
+    """Bytes under `folder` (0 if it is gone): the checkpoints and caches a job keeps on disk."""
+    total = 0
+    for root, _dirs, files in os.walk(folder):
+        for name in files:
+            try:
+                total += os.lstat(os.path.join(root, name)).st_size
+            except OSError:
+                pass
+    return total
+
+
 class JobStore:
-    def __init__(self, db_path: Path) -> None:
+    def __init__(self, db_path: Path, jobs_dir: Path | None = None) -> None:
+        self.jobs_dir = Path(jobs_dir) if jobs_dir is not None else Path(db_path).parent / "jobs"
         self._lock = threading.RLock()
         self._db = sqlite3.connect(str(db_path), check_same_thread=False, isolation_level=None, timeout=30)
         self._db.row_factory = sqlite3.Row
@@ -59,6 +81,9 @@ class JobStore:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.executescript(_SCHEMA)
+            columns = {r["name"] for r in self._db.execute("PRAGMA table_info(jobs)")}
+            if "work_bytes" not in columns:  # databases from before checkpoint sizes were kept
+                self._db.execute("ALTER TABLE jobs ADD COLUMN work_bytes INTEGER")
 
     def close(self) -> None:
         with self._lock:
@@ -72,8 +97,9 @@ class JobStore:
             now = time.time()
             for job_id in ids:
                 self._db.execute(
-                    "UPDATE jobs SET state='interrupted', finished=?, message=? WHERE id=?",
-                    (now, "the runner stopped while this job was running; resume it to continue", job_id),
+                    "UPDATE jobs SET state='interrupted', finished=?, message=?, work_bytes=? WHERE id=?",
+                    (now, "the runner stopped while this job was running; resume it to continue",
+                     folder_bytes(self.jobs_dir / job_id), job_id),
                 )
                 self._add_event(job_id, "state", "interrupted: the runner stopped while this job was running")
             return ids
@@ -108,15 +134,39 @@ class JobStore:
         return self.get(row["id"])
 
     def finish(self, job_id: str, state: str, message: str | None = None,
-               result: dict[str, Any] | None = None) -> None:
+               result: dict[str, Any] | None = None, outputs: list[str] | None = None) -> None:
+        """Record the end of a job, the files it wrote (`outputs`, resolved paths: the only files GET /v1/files
+        serves) and what its folder keeps: nothing once `done` or `cancelled` (neither resumes, so checkpoints and
+        caches would only fill the disk), the checkpoints for a `failed` job, which may be resumed."""
         if state not in STATES:
             raise ValueError(f"unknown job state {state!r}")
+        if state in ("done", "cancelled"):
+            self.remove_work(job_id)
+        kept = folder_bytes(self.jobs_dir / job_id)
         with self._lock:
             self._db.execute(
-                "UPDATE jobs SET state=?, message=?, result=?, finished=? WHERE id=?",
-                (state, message, json.dumps(result) if result is not None else None, time.time(), job_id),
+                "UPDATE jobs SET state=?, message=?, result=?, finished=?, work_bytes=? WHERE id=?",
+                (state, message, json.dumps(result) if result is not None else None, time.time(), kept, job_id),
             )
+            for path in outputs or ():
+                self._db.execute("INSERT OR REPLACE INTO outputs (path, job_id) VALUES (?, ?)", (path, job_id))
             self._add_event(job_id, "state", state + (f": {message}" if message else ""))
+
+    def remove_work(self, job_id: str) -> None:
+        """Delete a job's folder (checkpoints, tile cache); a resumed job then starts from its first epoch."""
+        folder = self.jobs_dir / job_id
+        if _JOB_ID.fullmatch(job_id) and folder.parent == self.jobs_dir:  # ids are 32 hex: never a path of our choosing
+            shutil.rmtree(folder, ignore_errors=True)
+        with self._lock:
+            self._db.execute("UPDATE jobs SET work_bytes=0 WHERE id=?", (job_id,))
+
+    def wrote(self, path: str) -> bool:
+        """Whether a finished job recorded `path` (resolved) among the files it wrote."""
+        with self._lock:
+            row = self._db.execute(
+                "SELECT 1 FROM outputs o JOIN jobs j ON j.id = o.job_id WHERE o.path=? AND j.state='done'",
+                (path,)).fetchone()
+        return row is not None
 
     def request_cancel(self, job_id: str) -> str | None:
         """Queued jobs are cancelled at once; running ones are flagged for the worker. Returns the new state."""
@@ -187,4 +237,5 @@ def _row_to_job(row: sqlite3.Row) -> dict[str, Any]:
         "started": row["started"],
         "finished": row["finished"],
         "queue_position": row["seq"],
+        "checkpoint_bytes": row["work_bytes"] or 0,  # kept for interrupted/failed jobs until resumed or deleted
     }

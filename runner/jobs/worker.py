@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import errno
 import logging
+import os
 import threading
 import time
 import traceback
@@ -23,6 +24,7 @@ from runner.jobs.store import JobStore
 log = logging.getLogger("runner.worker")
 
 Operation = Callable[[str, dict[str, Any], JobContext], dict[str, Any]]
+Admit = Callable[[str, dict[str, Any]], "str | None"]  # (kind, spec) → why it may not run now, or None
 
 
 def describe_os_error(err: OSError) -> str:
@@ -33,6 +35,19 @@ def describe_os_error(err: OSError) -> str:
     if err.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
         return f"no permission to write{where}: choose a folder you can write to"
     return f"{err.strerror or type(err).__name__}{where}"
+
+
+OUTPUT_KEYS = ("class_map", "confidence", "qml")
+
+
+def written_files(result: dict[str, Any]) -> list[str]:
+    """The files a finished job wrote, resolved: what GET /v1/files may serve (nothing else on the disk)."""
+    found = []
+    for key in OUTPUT_KEYS:
+        value = result.get(key) if isinstance(result, dict) else None
+        if isinstance(value, str) and value and os.path.isfile(value):
+            found.append(os.path.realpath(value))
+    return found
 
 
 class StoreContext(JobContext):
@@ -59,10 +74,13 @@ class StoreContext(JobContext):
 
 
 class Worker:
-    def __init__(self, store: JobStore, home: Path, operation: Operation) -> None:
+    def __init__(self, store: JobStore, home: Path, operation: Operation, admit: Admit | None = None) -> None:
+        """`admit` checks a job against the runner's access policy again just before it runs: a job queued or
+        interrupted under a runner started with other roots must obey the roots of the runner that runs it."""
         self.store = store
         self.home = Path(home)
         self.operation = operation
+        self.admit = admit
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._current: StoreContext | None = None
@@ -102,11 +120,15 @@ class Worker:
 
     def _run(self, job: dict[str, Any]) -> None:
         job_id = job["id"]
+        refusal = self.admit(job["kind"], job["spec"]) if self.admit is not None else None
+        if refusal is not None:
+            self.store.finish(job_id, "failed", refusal)
+            return
         ctx = StoreContext(self.store, job_id, self.home, self.home / "jobs" / job_id)
         self._current = ctx
         try:
             result = self.operation(job["kind"], job["spec"], ctx)
-            self.store.finish(job_id, "done", None, result)
+            self.store.finish(job_id, "done", None, result, outputs=written_files(result))
         except Cancelled:
             self.store.finish(job_id, "cancelled", "cancelled by the user")
         except (InputError, ResourceError) as err:

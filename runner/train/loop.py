@@ -1,7 +1,8 @@
 """The training loop shared by pretraining and fine-tuning.
 
 AdamW with linear warm-up and cosine decay, early stopping on a validation score, one resumable checkpoint
-per epoch, progress per step and an event per epoch, cancel between steps. Everything random (dropout,
+per epoch, progress per step and an event per epoch, cancel inside every forward and backward pass (hooks
+from `JobContext.cancel_points`: a step takes seconds on a CPU) as well as between steps. Everything random (dropout,
 masking, modality dropout) draws from RNGs that are seeded and checkpointed, so a resumed run continues
 exactly where the interrupted one would have been. Validation runs under a forked, fixed-seed RNG.
 
@@ -64,6 +65,14 @@ def cpu_state(model: torch.nn.Module) -> dict[str, torch.Tensor]:
 def fit(model: torch.nn.Module, *, stage: str, size: str, step_fn: StepFn, evaluate: EvalFn, train_batches: Batches,
         opts: TrainOptions, ctx: JobContext, ckpt_dir: Path | None, device: torch.device) -> TrainResult:
     """Train `model` (already on `device`) and return the best weights by validation score (higher = better)."""
+    with ctx.cancel_points(model):
+        return _fit(model, stage=stage, size=size, step_fn=step_fn, evaluate=evaluate, train_batches=train_batches,
+                    opts=opts, ctx=ctx, ckpt_dir=ckpt_dir, device=device)
+
+
+def _fit(model: torch.nn.Module, *, stage: str, size: str, step_fn: StepFn, evaluate: EvalFn,
+         train_batches: Batches, opts: TrainOptions, ctx: JobContext, ckpt_dir: Path | None,
+         device: torch.device) -> TrainResult:
     dtype = amp_dtype(device, opts.amp)
     base_lr = opts.learning_rate(stage, size)
     optimizer = torch.optim.AdamW(model.parameters(), lr=base_lr, weight_decay=opts.weight_decay)

@@ -16,10 +16,15 @@ from runner.uploads import sanitise_name, servable
 TOKEN = "t0ken-for-tests"
 
 
+WRITTEN: set[str] = set()  # what a finished job recorded (the job store in the real app)
+
+
 @pytest.fixture
 def client(tmp_path: Path) -> TestClient:
+    WRITTEN.clear()
     app = FastAPI()
-    app.include_router(make_files_router(make_require_token(TOKEN), home=tmp_path / "home", max_bytes=100_000))
+    app.include_router(make_files_router(make_require_token(TOKEN), home=tmp_path / "home", max_bytes=100_000,
+                                         written=WRITTEN.__contains__))
     return TestClient(app, headers={"Authorization": f"Bearer {TOKEN}"})
 
 
@@ -41,6 +46,9 @@ def test_streamed_upload_then_download(client: TestClient, tmp_path: Path) -> No
     side = client.post("/v1/files", params={"name": "S2 2021-05-03 é.tif.aux.xml", "folder": r.json()["id"]},
                        content=b"<PAMDataset/>")
     assert Path(side.json()["path"]).parent == stored.parent
+    # an upload is not a job result: it is not served back
+    assert client.get("/v1/files", params={"path": str(stored)}).status_code == 403
+    WRITTEN.add(str(stored.resolve()))  # as if a finished job had written it
     down = client.get("/v1/files", params={"path": str(stored)})
     assert down.status_code == 200 and down.content == body
 
@@ -51,15 +59,27 @@ def test_oversized_upload_refused_and_nothing_left(client: TestClient, tmp_path:
     assert not any(p.is_file() for p in (tmp_path / "home" / "uploads").rglob("*"))
 
 
-def test_downloads_limited_to_home(client: TestClient, tmp_path: Path) -> None:
-    (tmp_path / "home").mkdir(exist_ok=True)
-    (tmp_path / "home" / "runner.json").write_text('{"token": "x"}')
+def test_downloads_limited_to_job_results(client: TestClient, tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    (home / "outputs" / "o1").mkdir(parents=True)
+    (home / "runner.json").write_text('{"token": "x"}')
+    (home / "models").mkdir()
+    (home / "models" / "card.json").write_text("{}")
     (tmp_path / "outside.txt").write_text("secret")
-    link = tmp_path / "home" / "link.txt"
+    (home / "outputs" / "o1" / "map.tif").write_bytes(b"1")
+    link = home / "outputs" / "o1" / "link.txt"
     link.symlink_to(tmp_path / "outside.txt")
+    result = tmp_path / "elsewhere" / "map.tif"
+    result.parent.mkdir()
+    result.write_bytes(b"2")
+    WRITTEN.add(str(result.resolve()))
+    WRITTEN.add(str((tmp_path / "gone.tif").resolve()))  # a result deleted since
     for path, code in ((str(tmp_path / "outside.txt"), 403), ("/etc/passwd", 403), (str(link), 403),
-                       (str(tmp_path / "home" / "runner.json"), 403), (str(tmp_path / "home" / "nope.tif"), 404),
-                       (str(tmp_path / "home" / ".." / "outside.txt"), 403)):
+                       (str(home / "runner.json"), 403), (str(home / "models" / "card.json"), 403),
+                       (str(home / "outputs" / "o1" / "nope.tif"), 404), (str(tmp_path / "gone.tif"), 404),
+                       (str(home / "outputs" / "o1" / ".." / ".." / ".." / "outside.txt"), 403),
+                       (str(home / "outputs" / "o1" / "map.tif"), 200), (str(result), 200),
+                       (str(result.parent / ".." / "elsewhere" / "map.tif"), 200)):
         assert client.get("/v1/files", params={"path": path}).status_code == code, path
     assert client.post("/v1/files", params={"name": "a.tif", "folder": "../x"}, content=b"1").status_code == 404
 
@@ -77,4 +97,6 @@ def test_output_folder_and_helpers(client: TestClient, tmp_path: Path) -> None:
     assert len(sanitise_name("x" * 300 + ".tif")) == 120 and sanitise_name("x" * 300 + ".tif").endswith(".tif")
     (tmp_path / "job-out").mkdir()
     (tmp_path / "job-out" / "map.tif").write_bytes(b"1")
-    assert servable(str(tmp_path / "job-out" / "map.tif"), tmp_path / "home", [tmp_path / "job-out"]).is_file()
+    assert servable(str(tmp_path / "job-out" / "map.tif"), tmp_path / "home", None, [tmp_path / "job-out"]).is_file()
+    with pytest.raises(PermissionError, match="not written by a finished job"):
+        servable(str(tmp_path / "job-out"), tmp_path / "home", None, [tmp_path / "job-out"])

@@ -41,10 +41,11 @@ class LiveRunner:
         return self.proc.returncode
 
 
-def start_runner(home: Path, *extra: str, timeout: float = 60) -> LiveRunner:
-    """Start `python -m runner serve` and wait for its state file; fail with its stderr if it dies."""
+def start_runner(home: Path, *extra: str, timeout: float = 60, keep_state: bool = False) -> LiveRunner:
+    """Start `python -m runner serve` and wait for its state file; fail with its stderr if it dies.
+    `keep_state`: leave an existing state file for the runner to judge (stale-state tests)."""
     state = home / "runner.json"
-    if state.exists():
+    if state.exists() and not keep_state:
         state.unlink()
     env = {**os.environ, "OMNISAT_RUNNER_HOME": str(home), "PYTHONPATH": str(REPO)}
     log = open(home.parent / f"{home.name}-runner.log", "ab")  # noqa: SIM115 - closed with the process
@@ -56,7 +57,10 @@ def start_runner(home: Path, *extra: str, timeout: float = 60) -> LiveRunner:
             raise RuntimeError(f"runner exited with {proc.returncode}: "
                                + (home.parent / f"{home.name}-runner.log").read_text()[-2000:])
         if state.exists():
-            data = json.loads(state.read_text())
+            try:
+                data = json.loads(state.read_text())
+            except ValueError:  # a stale file being replaced
+                data = {}
             if data.get("pid") == proc.pid:
                 runner = LiveRunner(home, data["url"], data["token"], proc)
                 try:

@@ -63,6 +63,14 @@ def test_train_classify_cancel_through_the_api(live_runner: LiveRunner, scene: P
         job = wait_state(c, cl, {"done", "failed"}, 300)
         assert job["state"] == "done", job["message"]
         assert Path(job["result"]["class_map"]).exists() and Path(job["result"]["qml"]).exists()
+        # the files the finished job wrote are served; a neighbour in the same folder is not
+        got = c.get("/v1/files", params={"path": job["result"]["class_map"]})
+        assert got.status_code == 200 and got.content == out.read_bytes()
+        (tmp_path / "neighbour.txt").write_text("not a result")
+        assert c.get("/v1/files", params={"path": str(tmp_path / "neighbour.txt")}).status_code == 403
+        # done jobs keep no checkpoints or caches
+        assert not (live_runner.home / "jobs" / pre).exists() and not (live_runner.home / "jobs" / cl).exists()
+        assert {j["id"]: j["checkpoint_bytes"] for j in c.get("/v1/jobs").json()}[pre] == 0
 
         # cancel mid-classify: no result, nothing half-written
         out2 = tmp_path / "cancelled.tif"
@@ -101,9 +109,13 @@ def test_kill_9_during_pretraining_then_resume_from_checkpoint(runner_home: Path
             if job["state"] == "done":  # finished between the checkpoint and the kill: nothing to resume
                 pytest.skip("the job finished before the kill")
             assert job["state"] == "interrupted"
+            assert job["checkpoint_bytes"] > 0  # kept for the resume, and shown in the job list
+            listed = {j["id"]: j for j in c.get("/v1/jobs").json()}
+            assert listed[job_id]["checkpoint_bytes"] == job["checkpoint_bytes"]
             assert c.post(f"/v1/jobs/{job_id}/resume").json()["state"] in ("queued", "running")
             job = wait_state(c, job_id, {"done", "failed"}, 300)
             assert job["state"] == "done", job["message"]
+            assert job["checkpoint_bytes"] == 0 and not (runner_home / "jobs" / job_id).exists()
             events = [e["message"] for e in c.get(f"/v1/jobs/{job_id}/events").json()]
             assert any("resuming after epoch" in m for m in events), events
             assert "night" in {m["name"] for m in c.get("/v1/models").json()}
