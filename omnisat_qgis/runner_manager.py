@@ -16,6 +16,7 @@ import json
 import os
 import subprocess  # nosec B404: the runner is started with a fixed argument list, no shell
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -66,6 +67,19 @@ class RunnerManager:
         self.remote = (url, token) if url else None
         self.proc: subprocess.Popen | None = None
         self._client: RunnerClient | None = None
+        # why a lock: the dock's background tasks (connect, model list, jobs) may all ask for a client at once;
+        # without it each would start its own runner
+        self._lock = threading.RLock()
+
+    @property
+    def installed(self) -> bool:
+        """A runner can be reached or started: a remote URL, or a runner Python that exists."""
+        return bool(self.remote) or bool(self.python and Path(self.python).exists())
+
+    @property
+    def connected(self) -> bool:
+        """A client was made and answered (no request is made here: safe on the main thread)."""
+        return self._client is not None
 
     @property
     def started_here(self) -> bool:
@@ -73,6 +87,10 @@ class RunnerManager:
 
     def client(self, start: bool = True, timeout: float = 120) -> RunnerClient:
         """A client for a live runner: the configured remote one, a running local one, or one started now."""
+        with self._lock:
+            return self._client_locked(start, timeout)
+
+    def _client_locked(self, start: bool, timeout: float) -> RunnerClient:
         if self.remote:
             self._client = self._client or RunnerClient(*self.remote)
             return self._client
@@ -108,18 +126,23 @@ class RunnerManager:
             return None
 
     def start(self, timeout: float = 120) -> RunnerClient:
+        with self._lock:
+            return self._start_locked(timeout)
+
+    def _start_locked(self, timeout: float) -> RunnerClient:
         if not self.python or not Path(self.python).exists():
             raise RunnerError("no runner Python is configured: install the runner (OmniSat settings ▸ Install "
                               "runner) or set its Python in the settings")
         self.home.mkdir(parents=True, exist_ok=True)
         state_file = self.home / "runner.json"
         state_file.unlink(missing_ok=True)
-        log = open(self.home / "plugin-started-runner.log", "ab")  # noqa: SIM115 - lives with the process
         kwargs = {"creationflags": 0x08000000} if sys.platform == "win32" else {}  # no console window
-        self.proc = subprocess.Popen(  # nosec B603 - our runner's interpreter, fixed arguments
-            [self.python, "-m", "runner", "serve", "--home", str(self.home), "--port", "0",
-             "--exit-with-pid", str(os.getpid())],
-            cwd=str(self.home), env=clean_env(repo_dir()), stdout=log, stderr=subprocess.STDOUT, **kwargs)
+        # the child gets its own copy of the log's descriptor: ours is closed as soon as it started
+        with open(self.home / "plugin-started-runner.log", "ab") as log:
+            self.proc = subprocess.Popen(  # nosec B603 - our runner's interpreter, fixed arguments
+                [self.python, "-m", "runner", "serve", "--home", str(self.home), "--port", "0",
+                 "--exit-with-pid", str(os.getpid())],
+                cwd=str(self.home), env=clean_env(repo_dir()), stdout=log, stderr=subprocess.STDOUT, **kwargs)
         atexit.register(self.stop)  # idempotent; also covers a manager that `configure` has since replaced
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -136,6 +159,10 @@ class RunnerManager:
 
     def stop(self) -> None:
         """Stop the runner this plugin started (a runner started elsewhere is left alone)."""
+        with self._lock:
+            self._stop_locked()
+
+    def _stop_locked(self) -> None:
         self._client = None
         if self.proc is None:
             return
@@ -149,8 +176,9 @@ class RunnerManager:
         self.proc = None
 
     def restart(self) -> RunnerClient:
-        self.stop()
-        return self.start()
+        with self._lock:
+            self._stop_locked()
+            return self._start_locked(120)
 
 
 _MANAGER: RunnerManager | None = None

@@ -25,7 +25,8 @@ def dock(qgis_iface, trained_models, plugin_scene):
     d = OmniSatDock(qgis_iface)
     d.aerial.setLayer(layers[0])
     assert d.s1.add_matching("S1_*") == 24 and d.s2.add_matching("S2_*") == 24
-    d.refresh_models()
+    d.refresh_models()  # in the background: the combo boxes fill when the runner answers
+    wait_for(lambda: d.model.findText("plugin-clf") >= 0, 120)
     yield d
     d.deleteLater()
     project.removeAllMapLayers()
@@ -69,7 +70,7 @@ def test_cancel_from_the_dock_leaves_no_layer_and_no_file(dock, tmp_path: Path) 
     dock.pretrain()
     task = dock.task
     wait_for(lambda: (task.last_progress.get("done") or 0) >= 1, 120)
-    dock.cancel()
+    dock.pretrain_job.cancel_button.click()  # the Cancel of the job the user started
     wait_for(lambda: dock.task is None, 120)
     runner = manager()
     assert "cancel-me" not in {m["name"] for m in runner.client().models()}
@@ -86,6 +87,6 @@ def test_finetune_from_a_polygon_layer_lists_the_new_model(dock) -> None:
     dock.ft_epochs.setValue(2)
     dock.finetune()
     wait_for(lambda: dock.task is None, 300)
-    assert dock.model.findText("dock-clf") >= 0
+    wait_for(lambda: dock.model.findText("dock-clf") >= 0, 60)  # the list refreshes in the background
     done = dock.iface.messageBar().get_messages(Qgis.MessageLevel.Success)
     assert any("dock-clf saved" in m and "macro F1" in m for m in done), done

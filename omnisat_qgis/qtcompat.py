@@ -1,0 +1,30 @@
+"""The few places where QGIS 3.22 (Qt5) and QGIS 4 (Qt6) need different calls, kept here and nowhere else.
+
+Why: QGIS < 3.38 takes field types as QVariant.Type, which Qt6 no longer has; from 3.38 (and in QGIS 4) QgsField
+takes QMetaType.Type. tests/test_guardrails.py allows Qt5-only names in this module only.
+"""
+
+from __future__ import annotations
+
+from qgis.core import Qgis, QgsField
+from qgis.PyQt.QtCore import QMetaType
+
+STRING = QMetaType.Type.QString
+
+
+def field_type(meta: QMetaType.Type):
+    """The type argument QgsField wants in this QGIS for a QMetaType type."""
+    if Qgis.versionInt() >= 33800:
+        return meta
+    from qgis.PyQt.QtCore import QVariant  # QGIS < 3.38 (always Qt5): QgsField takes QVariant.Type
+
+    return QVariant.Type(int(meta))
+
+
+def string_field(name: str) -> QgsField:
+    return QgsField(name, field_type(STRING))
+
+
+def is_text(field: QgsField) -> bool:
+    """A string field, whichever enum this QGIS reports field types in."""
+    return int(field.type()) == int(STRING)
