@@ -218,9 +218,11 @@ def shutdown() -> None:
 def _settings() -> dict:
     from qgis.core import QgsSettings
 
+    from omnisat_qgis.token_store import read_token
+
     s = QgsSettings()
+    url = s.value("omnisat/runner_url", "") or None
     out = {"python": s.value("omnisat/runner_python", "") or None,
            "home": s.value("omnisat/runner_home", "") or None,
-           "url": s.value("omnisat/runner_url", "") or None,
-           "token": s.value("omnisat/runner_token", "") or None}
+           "url": url, "token": read_token()}
     return out

@@ -91,4 +91,5 @@ class RunnerJobTask(QgsTask):
             self.on_done(self.job, None)
         else:
             state = (self.job or {}).get("state")
-            self.on_done(self.job, "cancelled" if state == "cancelled" else (self.error or "failed"))
+            cancelled = state == "cancelled" or (self.isCanceled() and state in (None, "queued", "running"))
+            self.on_done(self.job, "cancelled" if cancelled else (self.error or "failed"))

@@ -90,3 +90,104 @@ def test_finetune_from_a_polygon_layer_lists_the_new_model(dock) -> None:
     wait_for(lambda: dock.model.findText("dock-clf") >= 0, 60)  # the list refreshes in the background
     done = dock.iface.messageBar().get_messages(Qgis.MessageLevel.Success)
     assert any("dock-clf saved" in m and "macro F1" in m for m in done), done
+
+
+def _jobs(word: str) -> list:
+    from qgis.core import QgsApplication
+
+    return [t for t in QgsApplication.taskManager().activeTasks() if word in t.description()]
+
+
+def test_a_double_click_sends_one_job_and_a_second_job_on_the_same_output_is_refused(dock, tmp_path: Path) -> None:
+    bar = dock.iface.messageBar()
+    bar.clear_messages()
+    dock.model.setCurrentText("plugin-clf")
+    out = tmp_path / "twice.tif"
+    dock.out.setFilePath(str(out))
+    groups_before = len(QgsProject.instance().layerTreeRoot().findGroups())
+    dock.classify_job.button.click()
+    dock.classify_job.button.click()  # the double click
+    assert not dock.classify_job.button.isEnabled() and dock.classify_job.cancel_button.isEnabled()
+    assert len(_jobs("Classify")) == 1
+    dock.classify()  # asked again while it runs (a script, a shortcut): refused with a message
+    assert len(_jobs("Classify")) == 1
+    assert any("already running" in m for m in bar.get_messages(Qgis.MessageLevel.Critical))
+    # a pretrain and a fine-tune writing the same model: the second is refused, naming the model
+    dock.pre_name.setText("same-name")
+    dock.pre_epochs.setValue(500)
+    dock.size.setCurrentText("tiny")
+    dock.pretrain_job.button.click()
+    labels = QgsProject.instance().mapLayersByName("labels")[0]
+    dock.labels.setLayer(labels)
+    dock.ft_name.setText("same-name")
+    dock.finetune_job.button.click()
+    assert dock.finetune_job.task is None
+    refused = [m for m in bar.get_messages(Qgis.MessageLevel.Critical) if "same-name is being written" in m]
+    assert refused, bar.get_messages(Qgis.MessageLevel.Critical)
+    # Cancel reaches the job of its own row: the pretraining is cancelled, the classification goes on
+    pretrain, classify = dock.pretrain_job.task, dock.classify_job.task
+    dock.pretrain_job.cancel_button.click()
+    assert pretrain.isCanceled() and not classify.isCanceled()
+    wait_for(lambda: dock.task is None, 300)
+    assert out.exists()
+    assert len(QgsProject.instance().layerTreeRoot().findGroups()) == groups_before + 1  # one result group
+    assert dock.classify_job.button.isEnabled() and not dock.classify_job.cancel_button.isEnabled()
+    assert any("Pretrain cancelled" in m for m in bar.get_messages(Qgis.MessageLevel.Warning))
+
+
+def test_errors_say_what_to_do_in_their_first_line(qgis_iface, plugin_scene, tmp_path: Path, monkeypatch) -> None:
+    import sys
+
+    from omnisat_qgis import runner_manager
+    from omnisat_qgis.gui.dock import OmniSatDock
+
+    bar = qgis_iface.messageBar()
+    bar.clear_messages()
+    monkeypatch.setattr(runner_manager, "_MANAGER", runner_manager.RunnerManager(python=sys.executable,
+                                                                                 home=tmp_path / "idle"))
+    dock = OmniSatDock(qgis_iface)
+    assert dock.runner_state == "not connected" and "Connect runner" in dock.status.text()
+    dock.out.setFilePath(str(tmp_path / "x.tif"))
+    dock.classify_job.button.click()
+    last = bar.get_messages(Qgis.MessageLevel.Critical)[-1]
+    assert "OmniSat · Classify:the runner is not connected" in last, last
+    dock.finetune_job.button.click()  # no label layer in this project yet
+    assert "choose a label polygon layer" in bar.get_messages(Qgis.MessageLevel.Critical)[-1]
+    dock.pretrain_job.button.click()
+    assert "choose an aerial layer or tick Sentinel-1/2 layers" in bar.get_messages(Qgis.MessageLevel.Critical)[-1]
+    assert dock.task is None
+    dock.deleteLater()
+    monkeypatch.setattr(runner_manager, "_MANAGER", runner_manager.RunnerManager(python=str(tmp_path / "none"),
+                                                                                 home=tmp_path / "idle"))
+    dock = OmniSatDock(qgis_iface)
+    assert dock.runner_state == "not installed" and "Install runner" in dock.status.text()
+    dock.deleteLater()
+
+
+def test_class_field_defaults_to_the_text_field_holding_class_names(dock, tmp_path: Path) -> None:
+    from qgis.core import QgsFeature, QgsVectorLayer
+
+    from omnisat_qgis.qtcompat import field_type
+
+    layer = QgsVectorLayer("Polygon?crs=EPSG:2154&field=fid_x:integer&field=code:integer&field=note:string"
+                           "&field=Species:string&field=colour:string", "trees", "memory")
+    layer.dataProvider().addFeatures([QgsFeature(layer.fields())])
+    QgsProject.instance().addMapLayer(layer)
+    dock.labels.setLayer(layer)
+    assert dock.class_field.currentField() == "Species"
+    assert dock.color_field.currentField() == "colour"
+    assert field_type is not None
+    labels = QgsProject.instance().mapLayersByName("labels")[0]
+    dock.labels.setLayer(labels)
+    assert dock.class_field.currentField() == "class_name"
+
+
+def test_the_device_chosen_in_settings_is_sent(dock) -> None:
+    from qgis.core import QgsSettings
+
+    QgsSettings().setValue("omnisat/device", "cpu")
+    try:
+        assert dock.imagery().spec()["device"] == "cpu"
+    finally:
+        QgsSettings().remove("omnisat/device")
+    assert dock.imagery().spec()["device"] == "auto"
