@@ -26,7 +26,7 @@ from qgis.core import (
     QgsWkbTypes,
 )
 from qgis.gui import QgsExtentWidget, QgsFieldComboBox, QgsFileWidget, QgsMapLayerComboBox
-from qgis.PyQt.QtCore import Qt, QUrl
+from qgis.PyQt.QtCore import QSize, Qt, QUrl
 from qgis.PyQt.QtGui import QDesktopServices
 from qgis.PyQt.QtWidgets import (
     QComboBox,
@@ -72,6 +72,16 @@ def form_layout(parent: QWidget | None = None) -> QFormLayout:
     return form
 
 
+def form_page() -> tuple[QWidget, QFormLayout]:
+    """A page holding a form at its top (the space below stays empty rather than stretching the fields)."""
+    page = QWidget()
+    v = QVBoxLayout(page)
+    form = form_layout()
+    v.addLayout(form)
+    v.addStretch(1)
+    return page, form
+
+
 def wrapped(text: str) -> QLabel:
     label = QLabel(text)
     label.setWordWrap(True)
@@ -98,6 +108,13 @@ def shrinkable(widget: QWidget) -> QWidget:
     return widget
 
 
+class _Body(QWidget):
+    """The dock's content: asks for a comfortable 420 px when first docked; reads whole down to 300 px."""
+
+    def sizeHint(self) -> QSize:  # noqa: N802 - Qt's name
+        return QSize(420, super().sizeHint().height())
+
+
 class OmniSatDock(QDockWidget):
     def __init__(self, iface, parent=None) -> None:
         super().__init__(tr("OmniSat"), parent)
@@ -106,7 +123,7 @@ class OmniSatDock(QDockWidget):
         self.locks = OutputLocks()
         self.runner_state = "not connected"
         self._connect_task = None
-        body = QWidget()
+        body = _Body()
         lay = QVBoxLayout(body)
         lay.setContentsMargins(4, 4, 4, 4)
         self.status = wrapped("")
@@ -132,6 +149,14 @@ class OmniSatDock(QDockWidget):
         self.setMinimumWidth(300)
         self.jobs = {"pretrain": self.pretrain_job, "finetune": self.finetune_job, "classify": self.classify_job}
         self._show_state()
+
+    def showEvent(self, event) -> None:  # noqa: N802 - Qt's name
+        """First shown: widen to a comfortable 420 px if QGIS docked it at its minimum."""
+        super().showEvent(event)
+        parent = self.parentWidget()
+        if not getattr(self, "_widened", False) and self.width() < 400 and hasattr(parent, "resizeDocks"):
+            self._widened = True
+            parent.resizeDocks([self], [420], Qt.Orientation.Horizontal)
 
     # -- runner state --------------------------------------------------------------------------------
     def _show_state(self, state: str | None = None, detail: str = "") -> None:
@@ -273,8 +298,9 @@ class OmniSatDock(QDockWidget):
         v.addWidget(box)
         self._label_layer_changed(self.labels.currentLayer())
 
-        box = QGroupBox(tr("Pretrain (self-supervised, no labels)"))
+        box = QGroupBox(tr("Pretrain"))
         form = form_layout(box)
+        form.addRow(wrapped(tr("Self-supervised, no labels: teaches the model your imagery before fine-tuning.")))
         self.pre_name = QLineEdit("pretrained")
         self.pre_epochs = QSpinBox()
         self.pre_epochs.setRange(1, 10000)
@@ -291,8 +317,7 @@ class OmniSatDock(QDockWidget):
         return page
 
     def _classify_page(self) -> QWidget:
-        page = QWidget()
-        form = form_layout(page)
+        page, form = form_page()
         self.model = shrinkable(QComboBox())
         self.model.currentTextChanged.connect(self.show_card)
         form.addRow(tr("Model"), self.model)
@@ -314,8 +339,7 @@ class OmniSatDock(QDockWidget):
         return page
 
     def _export_page(self) -> QWidget:
-        page = QWidget()
-        form = form_layout(page)
+        page, form = form_page()
         form.addRow(wrapped(tr("Polygons with hectares, an area table and a printable map from a class map.")))
         self.export_map_layer = shrinkable(QgsMapLayerComboBox())
         self.export_map_layer.setFilters(QgsMapLayerProxyModel.Filter.RasterLayer)
