@@ -35,6 +35,7 @@ from qgis.core import (
 from qgis.PyQt.QtCore import Qt
 from qgis.PyQt.QtGui import QFont
 
+from omnisat_qgis.qtcompat import layout_millimeters
 from omnisat_qgis.styling import classes_from_raster, style_class_map
 
 gdal.UseExceptions()
@@ -140,8 +141,7 @@ def _print_map(project: QgsProject, class_map_layer: QgsRasterLayer, pdf: str, p
     layout = QgsPrintLayout(project)
     layout.initializeDefaults()
     layout.setName(title)
-    mm = QgsUnitTypes.LayoutUnit.LayoutMillimeters if hasattr(QgsUnitTypes, "LayoutUnit") else \
-        QgsUnitTypes.LayoutMillimeters
+    mm = layout_millimeters()
     label = QgsLayoutItemLabel(layout)
     label.setText(title)
     label.setFont(QFont("Sans", 18))

@@ -7,10 +7,10 @@ from pathlib import Path
 from qgis.core import QgsApplication
 from qgis.PyQt.QtCore import Qt
 from qgis.PyQt.QtGui import QIcon
-from qgis.PyQt.QtWidgets import QAction
 
 from omnisat_qgis import i18n, runner_manager
 from omnisat_qgis.processing.provider import OmniSatProvider
+from omnisat_qgis.qtcompat import QAction
 
 ICON = Path(__file__).resolve().parent / "icon.svg"
 

@@ -21,6 +21,15 @@ def field_type(meta: QMetaType.Type):
     return QVariant.Type(int(meta))
 
 
+def layout_millimeters():
+    """Millimetres for layout items: Qgis.LayoutUnit from QGIS 3.30 (QGIS 4 drops the QgsUnitTypes copy)."""
+    if hasattr(Qgis, "LayoutUnit"):
+        return Qgis.LayoutUnit.Millimeters
+    from qgis.core import QgsUnitTypes
+
+    return QgsUnitTypes.LayoutUnit.LayoutMillimeters
+
+
 def string_field(name: str) -> QgsField:
     return QgsField(name, field_type(STRING))
 
@@ -28,3 +37,11 @@ def string_field(name: str) -> QgsField:
 def is_text(field: QgsField) -> bool:
     """A string field, whichever enum this QGIS reports field types in."""
     return int(field.type()) == int(STRING)
+
+
+try:  # Qt6 (QGIS 4): QAction lives in QtGui
+    from qgis.PyQt.QtGui import QAction
+except ImportError:  # Qt5 (QGIS 3): in QtWidgets
+    from qgis.PyQt.QtWidgets import QAction
+
+__all__ = ["QAction", "STRING", "field_type", "is_text", "layout_millimeters", "string_field"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import fnmatch
 
-from qgis.core import QgsMapLayerType, QgsProject, QgsRasterLayer
+from qgis.core import QgsProject, QgsRasterLayer
 from qgis.PyQt.QtCore import Qt
 from qgis.PyQt.QtGui import QColor
 from qgis.PyQt.QtWidgets import QHeaderView, QTableWidget, QTableWidgetItem
@@ -58,7 +58,7 @@ class SeriesTable(QTableWidget):
         """Add every raster layer of the project whose name matches a shell pattern (e.g. S2_*)."""
         n = 0
         for layer in QgsProject.instance().mapLayers().values():
-            if layer.type() == QgsMapLayerType.RasterLayer and fnmatch.fnmatch(layer.name(), pattern):
+            if isinstance(layer, QgsRasterLayer) and fnmatch.fnmatch(layer.name(), pattern):
                 if layer.id() not in self._ids:
                     self.add_layer(layer)
                     n += 1

@@ -61,6 +61,42 @@ def test_classify_from_the_dock_adds_a_styled_layer(dock, tmp_path: Path) -> Non
     # the message says how the runner ran it (it chooses precision and batch size itself)
     done = [m for m in dock.iface.messageBar().get_messages(Qgis.MessageLevel.Success) if "dock_map.tif" in m]
     assert done and any(f"{p} on cpu, " in done[-1] for p in ("fp32", "bf16")), done
+    # the confidence legend says what its ends mean
+    conf = [la for la in added if la.name() == "confidence"][0]
+    from qgis.core import QgsLayerTreeLayer
+
+    nodes = conf.legend().createLayerTreeModelLegendNodes(QgsLayerTreeLayer(conf))
+    texts = " ".join(str(n.data(0)) for n in nodes)
+    for node in nodes:
+        if hasattr(node, "settings"):  # a continuous ramp: its end labels
+            texts += f" {node.settings().minimumLabel()} {node.settings().maximumLabel()}"
+    assert "unsure" in texts and "confident" in texts, texts
+
+
+def test_export_from_the_dock_lists_the_files_it_wrote(dock, tmp_path: Path, monkeypatch) -> None:
+    from qgis.PyQt.QtCore import Qt
+    from qgis.PyQt.QtGui import QDesktopServices
+
+    dock.model.setCurrentText("plugin-clf")
+    dock.out.setFilePath(str(tmp_path / "for_export.tif"))
+    dock.classify_job.button.click()
+    wait_for(lambda: dock.task is None, 300)
+    assert dock.export_map_layer.currentLayer() is not None  # the new class map, ready to export
+    assert dock.export_folder.filePath() == str(tmp_path / "for_export_export")
+    dock.export_title.setText("Forêt test")
+    dock.export_job.button.click()
+    dock.export_job.button.click()  # a double click: one export
+    wait_for(lambda: not dock.export_job.busy, 300)
+    files = [dock.export_files.item(i).data(Qt.ItemDataRole.UserRole) for i in range(dock.export_files.count())]
+    expected = ["for_export_polygons.gpkg", "for_export_areas.csv", "for_export_areas.html", "for_export_map.pdf",
+                "for_export_map.png"]
+    assert sorted(Path(f).name for f in files) == sorted(expected)
+    assert all(Path(f).stat().st_size > 0 for f in files)
+    assert "Forêt test" in (tmp_path / "for_export_export" / "for_export_areas.html").read_text(encoding="utf-8")
+    opened = []
+    monkeypatch.setattr(QDesktopServices, "openUrl", lambda url: opened.append(url.toLocalFile()) or True)
+    dock.open_export_file(dock.export_files.item(0))  # what a double-click does (the OS opener is not ours)
+    assert opened == [files[0]]
 
 
 def test_cancel_from_the_dock_leaves_no_layer_and_no_file(dock, tmp_path: Path) -> None:
