@@ -72,6 +72,11 @@ def form_layout(parent: QWidget | None = None) -> QFormLayout:
     return form
 
 
+def _score(value) -> str:
+    """A validation score as people read it (0.195, not 0.19534883720930232); '–' when the card has none."""
+    return f"{value:.3f}" if isinstance(value, (int, float)) else "–"
+
+
 def form_page() -> tuple[QWidget, QFormLayout]:
     """A page holding a form at its top (the space below stays empty rather than stretching the fields)."""
     page = QWidget()
@@ -485,7 +490,7 @@ class OmniSatDock(QDockWidget):
                                  "<br>validation: OA {oa}, macro F1 {f1}").format(
                 name=name, size=card.get("size"), kind=card.get("kind"),
                 modalities=", ".join(card.get("modalities", [])), classes=classes,
-                oa=metrics.get("overall_accuracy"), f1=metrics.get("macro_f1")))
+                oa=_score(metrics.get("overall_accuracy")), f1=_score(metrics.get("macro_f1"))))
 
         return run_in_background(tr("OmniSat: model card"), lambda: current_client().model_card(name), done,
                                  owner=self)

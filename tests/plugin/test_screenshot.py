@@ -155,8 +155,26 @@ def setup():
     dock.s1.add_matching("S1_*")
     dock.s2.add_matching("S2_*")
     dock.labels.setLayer(project.mapLayersByName("labels")[0])
+    classes = QgsRasterLayer(CLASS_MAP, "classes (plugin-clf)")  # its .qml style comes with it
+    project.addMapLayer(classes)
+    dock.export_map_layer.setLayer(classes)
+    dock.out.setFilePath(os.path.join(os.path.dirname(CLASS_MAP), "new_map.tif"))
+    dock.restart_runner()  # connects to the test session's runner in the background
     state["steps"] = [(w, h, tab) for w, h in SIZES for tab in range(dock.tabs.count())]
-    QTimer.singleShot(500, guarded(step))
+    state["wait"] = 0
+    QTimer.singleShot(500, guarded(connected))
+
+def connected():
+    dock = state["dock"]
+    state["wait"] += 1
+    if dock.runner_state == "connected" and dock.model.findText("plugin-clf") >= 0:
+        dock.model.setCurrentText("plugin-clf")
+        report["runner"] = dock.status.text()
+        return QTimer.singleShot(1500, guarded(step))
+    if state["wait"] > 100:
+        report["runner"] = dock.status.text()
+        return QTimer.singleShot(0, guarded(step))
+    QTimer.singleShot(200, guarded(connected))
 
 def step():
     dock = state["dock"]
@@ -181,16 +199,22 @@ QTimer.singleShot(2500, guarded(setup))
 
 
 @pytest.mark.skipif(not (shutil.which("qgis") and shutil.which("xvfb-run")), reason="needs qgis and xvfb-run")
-def test_dock_in_the_real_window_at_laptop_sizes_from_a_linked_checkout(plugin_scene, tmp_path: Path) -> None:
+def test_dock_in_the_real_window_at_laptop_sizes_from_a_linked_checkout(
+        trained_models, runner_session, plugin_scene, tmp_path: Path) -> None:
     """The development checkout's omnisat_qgis/ linked into a fresh profile's plugins folder: QGIS finds it, loads
     it, the dock shows every control whole at 1366×768 and 1600×1000 on every tab (screenshots in tests/out/ for
     review), and unloading raises nothing."""
     import json
     import os
 
+    import processing
+
     OUT.mkdir(parents=True, exist_ok=True)
     for old in OUT.glob("dock_*"):
         old.unlink()
+    class_map = tmp_path / "classes.tif"
+    processing.run("omnisat:classify_extent", {**layer_params(plugin_scene), "MODEL": "plugin-clf",
+                                               "OUTPUT": str(class_map)})
     profiles = tmp_path / "profiles"
     plugins = profiles / "profiles" / "default" / "python" / "plugins"
     plugins.mkdir(parents=True)
@@ -200,10 +224,12 @@ def test_dock_in_the_real_window_at_laptop_sizes_from_a_linked_checkout(plugin_s
     ini.write_text("[PythonPlugins]\nomnisat_qgis=true\n")
     script = tmp_path / "startup.py"
     script.write_text(STARTUP.replace("SCENE", repr(str(plugin_scene))).replace("OUT", repr(str(OUT)))
-                      .replace("SIZES", repr([(1366, 768), (1600, 1000)])))
+                      .replace("SIZES", repr([(1366, 768), (1600, 1000)]))
+                      .replace("CLASS_MAP", repr(str(class_map))))
     cmd = ["xvfb-run", "-a", "-s", "-screen 0 1600x1000x24", "qgis", "--profiles-path", str(profiles), "--nologo",
            "--noversioncheck", "--code", str(script)]
-    env = {**os.environ, "QT_QPA_PLATFORM": "xcb", "OMNISAT_RUNNER_HOME": str(tmp_path / "runner-home"),
+    # the session's runner home: the dock connects to that runner (with its models) and leaves it running
+    env = {**os.environ, "QT_QPA_PLATFORM": "xcb", "OMNISAT_RUNNER_HOME": str(runner_session.home),
            "LANG": "en_US.UTF-8"}
     env.pop("PYTHONPATH", None)
     try:
@@ -220,6 +246,7 @@ def test_dock_in_the_real_window_at_laptop_sizes_from_a_linked_checkout(plugin_s
     clipped = {k: v for k, v in report["overflow"].items() if v}
     assert not clipped, clipped
     assert len(report["shots"]) == 8
+    assert report["runner"].startswith("Runner: connected"), report["runner"]
     from qgis.PyQt.QtGui import QImage
 
     small = QImage(str(OUT / "dock_1366x768_imagery.png"))
