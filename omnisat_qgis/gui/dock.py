@@ -551,6 +551,8 @@ class OmniSatDock(QDockWidget):
                                                 level=Qgis.MessageLevel.Warning)
             return
         if error:
+            if "not reachable" in error or "did not start" in error:  # the runner went away: say so at the top
+                self._show_state("failed", error.splitlines()[0])
             self.error(label, tr("failed: {reason}").format(reason=error.splitlines()[0]), error)
             return
         done(job)
