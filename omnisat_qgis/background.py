@@ -16,6 +16,10 @@ from qgis.PyQt.QtCore import QObject
 
 Done = Callable[[Any, "str | None"], None]   # (value, error message or None)
 _LIVE: set[CallTask] = set()                 # Python wrappers kept alive until finished() ran
+# short calls: QGIS may cancel them at exit without asking, and (QGIS >= 3.26) keeps them out of its task list
+_FLAGS = QgsTask.Flag.CanCancel | QgsTask.Flag.CancelWithoutPrompt
+if getattr(QgsTask.Flag, "Hidden", None) is not None:
+    _FLAGS |= QgsTask.Flag.Hidden
 
 
 def error_text(err: BaseException) -> str:
@@ -32,7 +36,7 @@ class CallTask(QgsTask):
 
     def __init__(self, description: str, fn: Callable[[], Any], on_done: Done | None,
                  owner: QObject | None = None) -> None:
-        super().__init__(description, QgsTask.Flag.CanCancel)
+        super().__init__(description, _FLAGS)
         self.fn, self.on_done, self.owner = fn, on_done, owner
         self.value: Any = None
         self.error: str | None = None
