@@ -182,6 +182,7 @@ class RunnerManager:
 
 
 _MANAGER: RunnerManager | None = None
+_PREVIOUS: RunnerManager | None = None
 
 
 def manager() -> RunnerManager:
@@ -192,12 +193,21 @@ def manager() -> RunnerManager:
     return _MANAGER
 
 
-def configure(**kwargs) -> RunnerManager:
-    global _MANAGER
-    if _MANAGER is not None:
+def configure(stop_previous: bool = True, **kwargs) -> RunnerManager:
+    """Replace the session's manager. `stop_previous=False` leaves stopping the old one (see `previous`) to the
+    caller, e.g. in a background task, since stopping waits for the runner process to exit."""
+    global _MANAGER, _PREVIOUS
+    _PREVIOUS = _MANAGER
+    if _MANAGER is not None and stop_previous:
         _MANAGER.stop()
+        _PREVIOUS = None
     _MANAGER = RunnerManager(**kwargs)
     return _MANAGER
+
+
+def previous() -> RunnerManager | None:
+    """The manager `configure(stop_previous=False)` replaced, still to be stopped."""
+    return _PREVIOUS
 
 
 def current_client() -> RunnerClient:
@@ -209,10 +219,11 @@ def current_client() -> RunnerClient:
 
 
 def shutdown() -> None:
-    global _MANAGER
-    if _MANAGER is not None:
-        _MANAGER.stop()
-    _MANAGER = None
+    global _MANAGER, _PREVIOUS
+    for m in (_MANAGER, _PREVIOUS):
+        if m is not None:
+            m.stop()
+    _MANAGER = _PREVIOUS = None
 
 
 def _settings() -> dict:

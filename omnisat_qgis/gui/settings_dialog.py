@@ -116,6 +116,7 @@ class SettingsDialog(QDialog):
         buttons.rejected.connect(self.reject)
         lay.addWidget(buttons)
         self.install_probe: dict[str, str] | None = None
+        self.stopping = None
         self.probes: list = []
         if probe:
             self.start_probes()
@@ -177,7 +178,11 @@ class SettingsDialog(QDialog):
             self.status.setText(tr("The token could not be stored in QGIS's authentication database (master "
                                    "password not set?): it is used for this session only."))
         runner_manager.configure(python=v["runner_python"] or None, home=Path(v["runner_home"]) if v["runner_home"]
-                                 else None, url=v["runner_url"] or None, token=v["runner_token"] or None)
+                                 else None, url=v["runner_url"] or None, token=v["runner_token"] or None,
+                                 stop_previous=False)
+        old = runner_manager.previous()
+        if old is not None and old.proc is not None:  # the runner this plugin started: stopped without waiting here
+            self.stopping = run_in_background(tr("OmniSat: stop the previous runner"), old.stop)
         self.accept()
 
     def test_runner(self):

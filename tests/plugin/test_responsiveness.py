@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import sys
 import time
+from pathlib import Path
 
 from qgis.core import QgsApplication
 from qgis.PyQt.QtCore import QTimer
@@ -43,7 +44,7 @@ class Heartbeat:
 def test_runner_start_models_and_settings_probes_never_block_the_main_thread(qgis_app, qgis_iface, tmp_path,
                                                                              monkeypatch) -> None:
     from omnisat_qgis.gui.dock import OmniSatDock
-    from omnisat_qgis.gui.settings_dialog import SettingsDialog
+    from omnisat_qgis.gui.settings_dialog import SettingsDialog, write_settings
 
     manager = runner_manager.RunnerManager(python=sys.executable, home=tmp_path / "home")
     monkeypatch.setattr(runner_manager, "_MANAGER", manager)  # a runner nobody started yet: the dock starts it
@@ -69,6 +70,13 @@ def test_runner_start_models_and_settings_probes_never_block_the_main_thread(qgi
                    and dialog.install_probe is not None, 120, "the Settings probes")
         assert "on " in dialog.runner_line.text() and "torch" in dialog.runner_line.text(), dialog.runner_line.text()
         assert "PyTorch" in dialog.install_line.text() or "Python" in dialog.install_line.text()
+        # saving other settings stops the runner this plugin started, without waiting on the main thread
+        pid = manager.proc.pid
+        dialog.home.setFilePath(str(tmp_path / "other-home"))
+        dialog.save()
+        assert runner_manager.manager() is not manager and dialog.stopping is not None
+        heart.pump(lambda: manager.proc is None, 60, "the previous runner to stop")
+        assert not Path(f"/proc/{pid}").exists() or "zombie" in Path(f"/proc/{pid}/status").read_text().lower()
         heart.timer.stop()
         worst, at = heart.worst_gap()
         print(f"heartbeat: {len(heart.beats)} beats, worst gap {worst * 1000:.0f} ms "
@@ -78,6 +86,7 @@ def test_runner_start_models_and_settings_probes_never_block_the_main_thread(qgi
     finally:
         heart.timer.stop()
         manager.stop()
+        write_settings({})
         dock.deleteLater()
 
 
