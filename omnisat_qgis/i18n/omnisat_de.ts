@@ -4,407 +4,407 @@
   <context>
     <name>OmniSat</name>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="120" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="125" />
       <source>OmniSat</source>
       <translation>OmniSat</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="133" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="138" />
       <source>Connect runner</source>
       <translation>Runner verbinden</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="135" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="140" />
       <source>Settings…</source>
       <translation>Einstellungen…</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="143" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="148" />
       <source>Imagery</source>
       <translation>Bilddaten</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="144" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="149" />
       <source>Train</source>
       <translation>Trainieren</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="145" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="150" />
       <source>Classify</source>
       <translation>Klassifizieren</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="146" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="151" />
       <source>Export</source>
       <translation>Exportieren</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="168" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="173" />
       <source>Runner: not installed — open Settings… and click Install runner, or enter a remote runner's URL</source>
       <translation>Runner: nicht installiert — Einstellungen… öffnen und Runner installieren klicken, oder die URL eines entfernten Runners eingeben</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="170" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="175" />
       <source>Runner: not connected — click Connect runner</source>
       <translation>Runner: nicht verbunden — Runner verbinden klicken</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="171" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="176" />
       <source>Runner: starting…</source>
       <translation>Runner: startet…</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="172" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="177" />
       <source>Runner: connected</source>
       <translation>Runner: verbunden</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="173" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="178" />
       <source>Runner: failed</source>
       <translation>Runner: Fehler</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="177" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="182" />
       <source>Restart runner</source>
       <translation>Runner neu starten</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="185" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="190" />
       <source>Runner</source>
       <translation>Runner</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="185" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="190" />
       <source>the runner is not installed: open Settings… and click Install runner</source>
       <translation>der Runner ist nicht installiert: Einstellungen… öffnen und Runner installieren klicken</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="199" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="204" />
       <source>the runner could not be started or reached: {reason}</source>
       <translation>der Runner konnte nicht gestartet oder erreicht werden: {reason}</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="206" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="211" />
       <source>OmniSat: connect to the runner</source>
       <translation>OmniSat: Verbindung zum Runner</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="225" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="230" />
       <source>Aerial image</source>
       <translation>Luftbild</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="228" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="233" />
       <source>Sentinel-1: one layer per date (date editable)</source>
       <translation>Sentinel-1: ein Layer pro Datum (Datum editierbar)</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="229" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="234" />
       <source>Sentinel-2: one layer per date (date editable)</source>
       <translation>Sentinel-2: ein Layer pro Datum (Datum editierbar)</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="235" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="240" />
       <source>Layer names to add, with * as a wildcard</source>
       <translation>Namen der hinzuzufügenden Layer, * als Platzhalter</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="237" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="242" />
       <source>Add matching</source>
       <translation>Hinzufügen</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="238" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="243" />
       <source>Add every raster layer of the project whose name matches the pattern</source>
       <translation>Jeden Rasterlayer des Projekts hinzufügen, dessen Name zum Muster passt</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="240" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="245" />
       <source>Clear</source>
       <translation>Leeren</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="250" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="255" />
       <source>the imagery's common extent</source>
       <translation>gemeinsame Ausdehnung der Bilddaten</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="260" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="265" />
       <source>Extent</source>
       <translation>Ausdehnung</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="265" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="270" />
       <source>Patch size</source>
       <translation>Patchgröße</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="273" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="278" />
       <source>Fine-tune on labels</source>
       <translation>Auf Labels feinabstimmen</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="286" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="291" />
       <source>(from scratch)</source>
       <translation>(von Grund auf)</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="287" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="292" />
       <source>Label polygons</source>
       <translation>Label-Polygone</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="288" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="293" />
       <source>New label layer…</source>
       <translation>Neuer Label-Layer…</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="291" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="296" />
       <source>Class field</source>
       <translation>Klassenfeld</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="292" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="297" />
       <source>Colour field (optional)</source>
       <translation>Farbfeld (optional)</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="293" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="298" />
       <source>Start from</source>
       <translation>Ausgehend von</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="294" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="299" />
       <source>New model name</source>
       <translation>Name des neuen Modells</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="295" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="300" />
       <source>Epochs</source>
       <translation>Epochen</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="296" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="301" />
       <source>Fine-tune</source>
       <translation>Feinabstimmen</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="301" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="306" />
       <source>Pretrain</source>
       <translation>Vortrainieren</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="303" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="308" />
       <source>Self-supervised, no labels: teaches the model your imagery before fine-tuning.</source>
       <translation>Selbstüberwacht, ohne Labels: lehrt das Modell Ihre Bilddaten vor der Feinabstimmung.</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="312" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="317" />
       <source>Size</source>
       <translation>Größe</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="323" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="328" />
       <source>Model</source>
       <translation>Modell</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="324" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="329" />
       <source>Refresh model list</source>
       <translation>Modellliste aktualisieren</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="336" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="341" />
       <source>Class map</source>
       <translation>Klassenkarte</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="343" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="348" />
       <source>Polygons with hectares, an area table and a printable map from a class map.</source>
       <translation>Polygone mit Hektar, Flächentabelle und druckbare Karte aus einer Klassenkarte.</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="350" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="355" />
       <source>Land cover</source>
       <translation>Landbedeckung</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="354" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="359" />
       <source>Confidence (optional)</source>
       <translation>Konfidenz (optional)</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="355" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="360" />
       <source>Title</source>
       <translation>Titel</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="356" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="361" />
       <source>Output folder</source>
       <translation>Ausgabeordner</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="360" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="365" />
       <source>Double-click a file to open it</source>
       <translation>Doppelklick öffnet die Datei</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="365" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="370" />
       <source>Files written (double-click to open):</source>
       <translation>Geschriebene Dateien (Doppelklick zum Öffnen):</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="402" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="407" />
       <source>choose an aerial layer or tick Sentinel-1/2 layers on the Imagery tab</source>
       <translation>wählen Sie einen Luftbild-Layer oder haken Sie Sentinel-1/2-Layer im Reiter Bilddaten an</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="408" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="413" />
       <source>the runner is not connected: click Connect runner at the top of the panel</source>
       <translation>der Runner ist nicht verbunden: klicken Sie oben im Bedienfeld auf Runner verbinden</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="409" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="414" />
       <source>choose a model (fine-tune one on labels first, Train tab)</source>
       <translation>wählen Sie ein Modell (zuerst eines auf Labels feinabstimmen, Reiter Trainieren)</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="411" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="416" />
       <source>choose where to write the class map</source>
       <translation>wählen Sie, wohin die Klassenkarte geschrieben wird</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="418" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="423" />
       <source>choose a label polygon layer (or create one with New label layer…)</source>
       <translation>wählen Sie einen Label-Polygonlayer (oder erstellen Sie einen mit Neuer Label-Layer…)</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="420" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="425" />
       <source>choose the field of {layer} that holds the class names</source>
       <translation>wählen Sie das Feld von {layer}, das die Klassennamen enthält</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="422" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="427" />
       <source>name the new model</source>
       <translation>benennen Sie das neue Modell</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="444" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="449" />
       <source>Model list</source>
       <translation>Modellliste</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="444" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="449" />
       <source>could not list the runner's models: {reason}</source>
       <translation>die Modelle des Runners konnten nicht aufgelistet werden: {reason}</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="467" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="472" />
       <source>OmniSat: list models</source>
       <translation>OmniSat: Modelle auflisten</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="474" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="479" />
       <source>loading {name}…</source>
       <translation>{name} wird geladen…</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="484" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="489" />
       <source>&lt;b&gt;{name}&lt;/b&gt; ({size}, {kind})&lt;br&gt;modalities: {modalities}&lt;br&gt;classes: {classes}&lt;br&gt;validation: OA {oa}, macro F1 {f1}</source>
       <translation>&lt;b&gt;{name}&lt;/b&gt; ({size}, {kind})&lt;br&gt;Modalitäten: {modalities}&lt;br&gt;Klassen: {classes}&lt;br&gt;Validierung: Gesamtgenauigkeit {oa}, Makro-F1 {f1}</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="490" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="495" />
       <source>OmniSat: model card</source>
       <translation>OmniSat: Modellsteckbrief</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="519" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="524" />
       <source>a {action} job is already running: wait for it or click its Cancel</source>
       <translation>ein Auftrag „{action}“ läuft bereits: warten Sie oder klicken Sie auf dessen Abbrechen</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="531" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="536" />
       <source>{output} is being written by the running {job} job: choose another name or cancel that job</source>
       <translation>{output} wird gerade vom laufenden Auftrag „{job}“ geschrieben: wählen Sie einen anderen Namen oder brechen Sie diesen Auftrag ab</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="545" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="550" />
       <source>{action} cancelled</source>
       <translation>{action} abgebrochen</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="549" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="556" />
       <source>failed: {reason}</source>
       <translation>fehlgeschlagen: {reason}</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="555" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="562" />
       <source>model {name} saved</source>
       <translation>Modell {name} gespeichert</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="557" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="564" />
       <source> — validation OA {oa:.3f}, macro F1 {f1:.3f}</source>
       <translation> — Validierung: Gesamtgenauigkeit {oa:.3f}, Makro-F1 {f1:.3f}</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="571" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="578" />
       <source>class map written to {path}</source>
       <translation>Klassenkarte geschrieben nach {path}</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="579" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="586" />
       <source>Export map</source>
       <translation>Karte exportieren</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="581" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="588" />
       <source>an export is already running: wait for it or click its Cancel</source>
       <translation>ein Export läuft bereits: warten Sie oder klicken Sie auf dessen Abbrechen</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="585" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="592" />
       <source>choose a class map layer (classify first, or add one to the project)</source>
       <translation>wählen Sie einen Klassenkarten-Layer (zuerst klassifizieren oder einen zum Projekt hinzufügen)</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="589" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="596" />
       <source>choose an output folder for the export</source>
       <translation>wählen Sie einen Ausgabeordner für den Export</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="604" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="611" />
       <source>Classes</source>
       <translation>Klassen</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="607" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="614" />
       <source>the map could not be printed: {reason}</source>
       <translation>die Karte konnte nicht gedruckt werden: {reason}</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="611" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="618" />
       <source>export written to {folder}</source>
       <translation>Export geschrieben nach {folder}</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="614" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="621" />
       <source>OmniSat: export map</source>
       <translation>OmniSat: Karte exportieren</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="635" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="642" />
       <source>New label layer</source>
       <translation>Neuer Label-Layer</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="658" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="665" />
       <source>classes ({model})</source>
       <translation>Klassen ({model})</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="664" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="671" />
       <source>confidence</source>
       <translation>Konfidenz</translation>
     </message>
@@ -464,132 +464,137 @@
       <translation>Runner installieren</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/settings_dialog.py" line="137" />
+      <location filename="../../omnisat_qgis/gui/settings_dialog.py" line="138" />
       <source>Runner: not installed — click Install runner, or enter a remote URL</source>
       <translation>Runner: nicht installiert — Runner installieren klicken oder eine entfernte URL eingeben</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/settings_dialog.py" line="145" />
+      <location filename="../../omnisat_qgis/gui/settings_dialog.py" line="146" />
       <source>Runner: not running ({reason}); it starts when the panel connects</source>
       <translation>Runner: läuft nicht ({reason}); er startet, wenn sich das Bedienfeld verbindet</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/settings_dialog.py" line="148" />
+      <location filename="../../omnisat_qgis/gui/settings_dialog.py" line="149" />
       <source>Runner: {version} on {device} (torch {torch}, path access {paths})</source>
       <translation>Runner: {version} auf {device} (torch {torch}, Pfadzugriff {paths})</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/settings_dialog.py" line="152" />
+      <location filename="../../omnisat_qgis/gui/settings_dialog.py" line="153" />
       <source>OmniSat: runner health</source>
       <translation>OmniSat: Runner-Status</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/settings_dialog.py" line="157" />
+      <location filename="../../omnisat_qgis/gui/settings_dialog.py" line="158" />
       <source>Install: probe failed: {reason}</source>
       <translation>Installation: Erkennung fehlgeschlagen: {reason}</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/settings_dialog.py" line="161" />
+      <location filename="../../omnisat_qgis/gui/settings_dialog.py" line="162" />
       <source>Install: no usable Python 3.10+ found: {reason}</source>
       <translation>Installation: kein nutzbares Python 3.10+ gefunden: {reason}</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/settings_dialog.py" line="164" />
+      <location filename="../../omnisat_qgis/gui/settings_dialog.py" line="165" />
       <source>Install would use {python} and PyTorch {build} ({reason})</source>
       <translation>Die Installation würde {python} und PyTorch {build} verwenden ({reason})</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/settings_dialog.py" line="167" />
+      <location filename="../../omnisat_qgis/gui/settings_dialog.py" line="168" />
       <source>OmniSat: probe Python and GPU</source>
       <translation>OmniSat: Python und GPU erkennen</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/settings_dialog.py" line="177" />
+      <location filename="../../omnisat_qgis/gui/settings_dialog.py" line="178" />
       <source>The token could not be stored in QGIS's authentication database (master password not set?): it is used for this session only.</source>
       <translation>Das Token konnte nicht in der Authentifizierungsdatenbank von QGIS gespeichert werden (Master-Passwort nicht gesetzt?): es gilt nur für diese Sitzung.</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/settings_dialog.py" line="187" />
+      <location filename="../../omnisat_qgis/gui/settings_dialog.py" line="185" />
+      <source>OmniSat: stop the previous runner</source>
+      <translation>OmniSat: vorherigen Runner beenden</translation>
+    </message>
+    <message>
+      <location filename="../../omnisat_qgis/gui/settings_dialog.py" line="192" />
       <source>Testing the runner…</source>
       <translation>Runner wird getestet…</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/settings_dialog.py" line="191" />
+      <location filename="../../omnisat_qgis/gui/settings_dialog.py" line="196" />
       <source>not reachable: {reason}</source>
       <translation>nicht erreichbar: {reason}</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/settings_dialog.py" line="193" />
+      <location filename="../../omnisat_qgis/gui/settings_dialog.py" line="198" />
       <source>runner {version} on {device} (torch {torch}, protocol {protocol}, path access {paths})</source>
       <translation>Runner {version} auf {device} (torch {torch}, Protokoll {protocol}, Pfadzugriff {paths})</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/settings_dialog.py" line="196" />
+      <location filename="../../omnisat_qgis/gui/settings_dialog.py" line="201" />
       <source> — running a tiny classification…</source>
       <translation> — kleine Testklassifikation läuft…</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/settings_dialog.py" line="200" />
+      <location filename="../../omnisat_qgis/gui/settings_dialog.py" line="205" />
       <source>selftest failed: {reason}</source>
       <translation>Selbsttest fehlgeschlagen: {reason}</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/settings_dialog.py" line="203" />
+      <location filename="../../omnisat_qgis/gui/settings_dialog.py" line="208" />
       <source>selftest passed: tiny scene trained in {train} s and classified in {classify} s</source>
       <translation>Selbsttest bestanden: kleine Szene in {train} s trainiert und in {classify} s klassifiziert</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/settings_dialog.py" line="211" />
+      <location filename="../../omnisat_qgis/gui/settings_dialog.py" line="216" />
       <source>OmniSat: test runner</source>
       <translation>OmniSat: Runner testen</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/settings_dialog.py" line="231" />
+      <location filename="../../omnisat_qgis/gui/settings_dialog.py" line="236" />
       <source>Diagnostics failed: {reason}</source>
       <translation>Diagnose fehlgeschlagen: {reason}</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/settings_dialog.py" line="234" />
+      <location filename="../../omnisat_qgis/gui/settings_dialog.py" line="239" />
       <source>Diagnostics copied to the clipboard (paths and tokens redacted).</source>
       <translation>Diagnose in die Zwischenablage kopiert (Pfade und Tokens geschwärzt).</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/settings_dialog.py" line="236" />
+      <location filename="../../omnisat_qgis/gui/settings_dialog.py" line="241" />
       <source>Collecting diagnostics…</source>
       <translation>Diagnose wird gesammelt…</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/settings_dialog.py" line="237" />
+      <location filename="../../omnisat_qgis/gui/settings_dialog.py" line="242" />
       <source>OmniSat: diagnostics</source>
       <translation>OmniSat: Diagnose</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/settings_dialog.py" line="246" />
+      <location filename="../../omnisat_qgis/gui/settings_dialog.py" line="251" />
       <source>Still looking for a Python and a GPU: try again in a moment.</source>
       <translation>Suche nach Python und GPU läuft noch: versuchen Sie es gleich noch einmal.</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/settings_dialog.py" line="249" />
+      <location filename="../../omnisat_qgis/gui/settings_dialog.py" line="254" />
       <source>No usable Python 3.10+ found: {reason}</source>
       <translation>Kein nutzbares Python 3.10+ gefunden: {reason}</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/settings_dialog.py" line="253" />
+      <location filename="../../omnisat_qgis/gui/settings_dialog.py" line="258" />
       <source>The runner package was not found next to the plugin; see docs/install.md</source>
       <translation>Das Runner-Paket wurde neben dem Plugin nicht gefunden; siehe docs/install.md</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/settings_dialog.py" line="256" />
+      <location filename="../../omnisat_qgis/gui/settings_dialog.py" line="261" />
       <source>Installing the runner with PyTorch {build} ({reason})…</source>
       <translation>Runner wird mit PyTorch {build} installiert ({reason})…</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/settings_dialog.py" line="264" />
+      <location filename="../../omnisat_qgis/gui/settings_dialog.py" line="269" />
       <source>Runner installed: {info}</source>
       <translation>Runner installiert: {info}</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/settings_dialog.py" line="266" />
+      <location filename="../../omnisat_qgis/gui/settings_dialog.py" line="271" />
       <source>Install failed: {reason}</source>
       <translation>Installation fehlgeschlagen: {reason}</translation>
     </message>

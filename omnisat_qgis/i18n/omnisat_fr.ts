@@ -4,407 +4,407 @@
   <context>
     <name>OmniSat</name>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="120" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="125" />
       <source>OmniSat</source>
       <translation>OmniSat</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="133" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="138" />
       <source>Connect runner</source>
       <translation>Connecter le runner</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="135" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="140" />
       <source>Settings…</source>
       <translation>Paramètres…</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="143" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="148" />
       <source>Imagery</source>
       <translation>Imagerie</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="144" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="149" />
       <source>Train</source>
       <translation>Entraîner</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="145" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="150" />
       <source>Classify</source>
       <translation>Classer</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="146" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="151" />
       <source>Export</source>
       <translation>Exporter</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="168" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="173" />
       <source>Runner: not installed — open Settings… and click Install runner, or enter a remote runner's URL</source>
       <translation>Runner : non installé — ouvrez Paramètres… et cliquez sur Installer le runner, ou saisissez l'URL d'un runner distant</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="170" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="175" />
       <source>Runner: not connected — click Connect runner</source>
       <translation>Runner : non connecté — cliquez sur Connecter le runner</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="171" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="176" />
       <source>Runner: starting…</source>
       <translation>Runner : démarrage…</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="172" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="177" />
       <source>Runner: connected</source>
       <translation>Runner : connecté</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="173" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="178" />
       <source>Runner: failed</source>
       <translation>Runner : échec</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="177" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="182" />
       <source>Restart runner</source>
       <translation>Redémarrer le runner</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="185" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="190" />
       <source>Runner</source>
       <translation>Runner</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="185" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="190" />
       <source>the runner is not installed: open Settings… and click Install runner</source>
       <translation>le runner n'est pas installé : ouvrez Paramètres… et cliquez sur Installer le runner</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="199" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="204" />
       <source>the runner could not be started or reached: {reason}</source>
       <translation>le runner n'a pas pu être démarré ni joint : {reason}</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="206" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="211" />
       <source>OmniSat: connect to the runner</source>
       <translation>OmniSat : connexion au runner</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="225" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="230" />
       <source>Aerial image</source>
       <translation>Image aérienne</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="228" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="233" />
       <source>Sentinel-1: one layer per date (date editable)</source>
       <translation>Sentinel-1 : une couche par date (date modifiable)</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="229" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="234" />
       <source>Sentinel-2: one layer per date (date editable)</source>
       <translation>Sentinel-2 : une couche par date (date modifiable)</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="235" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="240" />
       <source>Layer names to add, with * as a wildcard</source>
       <translation>Noms des couches à ajouter, * comme joker</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="237" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="242" />
       <source>Add matching</source>
       <translation>Ajouter</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="238" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="243" />
       <source>Add every raster layer of the project whose name matches the pattern</source>
       <translation>Ajouter chaque couche raster du projet dont le nom correspond au motif</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="240" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="245" />
       <source>Clear</source>
       <translation>Vider</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="250" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="255" />
       <source>the imagery's common extent</source>
       <translation>l'emprise commune des images</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="260" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="265" />
       <source>Extent</source>
       <translation>Emprise</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="265" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="270" />
       <source>Patch size</source>
       <translation>Taille des patchs</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="273" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="278" />
       <source>Fine-tune on labels</source>
       <translation>Affiner sur des étiquettes</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="286" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="291" />
       <source>(from scratch)</source>
       <translation>(à partir de zéro)</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="287" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="292" />
       <source>Label polygons</source>
       <translation>Polygones étiquetés</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="288" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="293" />
       <source>New label layer…</source>
       <translation>Nouvelle couche d'étiquettes…</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="291" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="296" />
       <source>Class field</source>
       <translation>Champ de classe</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="292" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="297" />
       <source>Colour field (optional)</source>
       <translation>Champ de couleur (facultatif)</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="293" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="298" />
       <source>Start from</source>
       <translation>Partir de</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="294" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="299" />
       <source>New model name</source>
       <translation>Nom du nouveau modèle</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="295" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="300" />
       <source>Epochs</source>
       <translation>Époques</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="296" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="301" />
       <source>Fine-tune</source>
       <translation>Affiner</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="301" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="306" />
       <source>Pretrain</source>
       <translation>Pré-entraîner</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="303" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="308" />
       <source>Self-supervised, no labels: teaches the model your imagery before fine-tuning.</source>
       <translation>Auto-supervisé, sans étiquettes : apprend vos images au modèle avant l'affinage.</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="312" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="317" />
       <source>Size</source>
       <translation>Taille</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="323" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="328" />
       <source>Model</source>
       <translation>Modèle</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="324" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="329" />
       <source>Refresh model list</source>
       <translation>Actualiser la liste des modèles</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="336" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="341" />
       <source>Class map</source>
       <translation>Carte des classes</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="343" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="348" />
       <source>Polygons with hectares, an area table and a printable map from a class map.</source>
       <translation>Polygones avec hectares, tableau des surfaces et carte imprimable à partir d'une carte des classes.</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="350" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="355" />
       <source>Land cover</source>
       <translation>Occupation du sol</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="354" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="359" />
       <source>Confidence (optional)</source>
       <translation>Confiance (facultatif)</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="355" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="360" />
       <source>Title</source>
       <translation>Titre</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="356" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="361" />
       <source>Output folder</source>
       <translation>Dossier de sortie</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="360" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="365" />
       <source>Double-click a file to open it</source>
       <translation>Double-cliquez sur un fichier pour l'ouvrir</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="365" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="370" />
       <source>Files written (double-click to open):</source>
       <translation>Fichiers écrits (double-cliquez pour ouvrir) :</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="402" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="407" />
       <source>choose an aerial layer or tick Sentinel-1/2 layers on the Imagery tab</source>
       <translation>choisissez une couche aérienne ou cochez des couches Sentinel-1/2 dans l'onglet Imagerie</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="408" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="413" />
       <source>the runner is not connected: click Connect runner at the top of the panel</source>
       <translation>le runner n'est pas connecté : cliquez sur Connecter le runner en haut du panneau</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="409" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="414" />
       <source>choose a model (fine-tune one on labels first, Train tab)</source>
       <translation>choisissez un modèle (affinez-en d'abord un sur des étiquettes, onglet Entraîner)</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="411" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="416" />
       <source>choose where to write the class map</source>
       <translation>choisissez où écrire la carte des classes</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="418" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="423" />
       <source>choose a label polygon layer (or create one with New label layer…)</source>
       <translation>choisissez une couche de polygones étiquetés (ou créez-en une avec Nouvelle couche d'étiquettes…)</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="420" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="425" />
       <source>choose the field of {layer} that holds the class names</source>
       <translation>choisissez le champ de {layer} qui contient les noms de classes</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="422" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="427" />
       <source>name the new model</source>
       <translation>nommez le nouveau modèle</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="444" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="449" />
       <source>Model list</source>
       <translation>Liste des modèles</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="444" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="449" />
       <source>could not list the runner's models: {reason}</source>
       <translation>impossible de lister les modèles du runner : {reason}</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="467" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="472" />
       <source>OmniSat: list models</source>
       <translation>OmniSat : liste des modèles</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="474" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="479" />
       <source>loading {name}…</source>
       <translation>chargement de {name}…</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="484" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="489" />
       <source>&lt;b&gt;{name}&lt;/b&gt; ({size}, {kind})&lt;br&gt;modalities: {modalities}&lt;br&gt;classes: {classes}&lt;br&gt;validation: OA {oa}, macro F1 {f1}</source>
       <translation>&lt;b&gt;{name}&lt;/b&gt; ({size}, {kind})&lt;br&gt;modalités : {modalities}&lt;br&gt;classes : {classes}&lt;br&gt;validation : précision globale {oa}, F1 macro {f1}</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="490" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="495" />
       <source>OmniSat: model card</source>
       <translation>OmniSat : fiche du modèle</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="519" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="524" />
       <source>a {action} job is already running: wait for it or click its Cancel</source>
       <translation>une tâche « {action} » est déjà en cours : attendez-la ou cliquez sur son Annuler</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="531" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="536" />
       <source>{output} is being written by the running {job} job: choose another name or cancel that job</source>
       <translation>{output} est en cours d'écriture par la tâche « {job} » : choisissez un autre nom ou annulez cette tâche</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="545" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="550" />
       <source>{action} cancelled</source>
       <translation>{action} annulé</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="549" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="556" />
       <source>failed: {reason}</source>
       <translation>échec : {reason}</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="555" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="562" />
       <source>model {name} saved</source>
       <translation>modèle {name} enregistré</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="557" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="564" />
       <source> — validation OA {oa:.3f}, macro F1 {f1:.3f}</source>
       <translation> — validation : précision globale {oa:.3f}, F1 macro {f1:.3f}</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="571" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="578" />
       <source>class map written to {path}</source>
       <translation>carte des classes écrite dans {path}</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="579" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="586" />
       <source>Export map</source>
       <translation>Exporter la carte</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="581" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="588" />
       <source>an export is already running: wait for it or click its Cancel</source>
       <translation>un export est déjà en cours : attendez-le ou cliquez sur son Annuler</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="585" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="592" />
       <source>choose a class map layer (classify first, or add one to the project)</source>
       <translation>choisissez une couche de carte des classes (classez d'abord, ou ajoutez-en une au projet)</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="589" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="596" />
       <source>choose an output folder for the export</source>
       <translation>choisissez un dossier de sortie pour l'export</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="604" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="611" />
       <source>Classes</source>
       <translation>Classes</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="607" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="614" />
       <source>the map could not be printed: {reason}</source>
       <translation>la carte n'a pas pu être imprimée : {reason}</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="611" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="618" />
       <source>export written to {folder}</source>
       <translation>export écrit dans {folder}</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="614" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="621" />
       <source>OmniSat: export map</source>
       <translation>OmniSat : export de la carte</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="635" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="642" />
       <source>New label layer</source>
       <translation>Nouvelle couche d'étiquettes</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="658" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="665" />
       <source>classes ({model})</source>
       <translation>classes ({model})</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="664" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="671" />
       <source>confidence</source>
       <translation>confiance</translation>
     </message>
@@ -464,132 +464,137 @@
       <translation>Installer le runner</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/settings_dialog.py" line="137" />
+      <location filename="../../omnisat_qgis/gui/settings_dialog.py" line="138" />
       <source>Runner: not installed — click Install runner, or enter a remote URL</source>
       <translation>Runner : non installé — cliquez sur Installer le runner, ou saisissez une URL distante</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/settings_dialog.py" line="145" />
+      <location filename="../../omnisat_qgis/gui/settings_dialog.py" line="146" />
       <source>Runner: not running ({reason}); it starts when the panel connects</source>
       <translation>Runner : arrêté ({reason}) ; il démarre quand le panneau se connecte</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/settings_dialog.py" line="148" />
+      <location filename="../../omnisat_qgis/gui/settings_dialog.py" line="149" />
       <source>Runner: {version} on {device} (torch {torch}, path access {paths})</source>
       <translation>Runner : {version} sur {device} (torch {torch}, accès aux chemins {paths})</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/settings_dialog.py" line="152" />
+      <location filename="../../omnisat_qgis/gui/settings_dialog.py" line="153" />
       <source>OmniSat: runner health</source>
       <translation>OmniSat : état du runner</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/settings_dialog.py" line="157" />
+      <location filename="../../omnisat_qgis/gui/settings_dialog.py" line="158" />
       <source>Install: probe failed: {reason}</source>
       <translation>Installation : échec de la détection : {reason}</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/settings_dialog.py" line="161" />
+      <location filename="../../omnisat_qgis/gui/settings_dialog.py" line="162" />
       <source>Install: no usable Python 3.10+ found: {reason}</source>
       <translation>Installation : aucun Python 3.10+ utilisable trouvé : {reason}</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/settings_dialog.py" line="164" />
+      <location filename="../../omnisat_qgis/gui/settings_dialog.py" line="165" />
       <source>Install would use {python} and PyTorch {build} ({reason})</source>
       <translation>L'installation utiliserait {python} et PyTorch {build} ({reason})</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/settings_dialog.py" line="167" />
+      <location filename="../../omnisat_qgis/gui/settings_dialog.py" line="168" />
       <source>OmniSat: probe Python and GPU</source>
       <translation>OmniSat : détection de Python et du GPU</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/settings_dialog.py" line="177" />
+      <location filename="../../omnisat_qgis/gui/settings_dialog.py" line="178" />
       <source>The token could not be stored in QGIS's authentication database (master password not set?): it is used for this session only.</source>
       <translation>Le jeton n'a pas pu être enregistré dans la base d'authentification de QGIS (mot de passe principal non défini ?) : il ne sert que pour cette session.</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/settings_dialog.py" line="187" />
+      <location filename="../../omnisat_qgis/gui/settings_dialog.py" line="185" />
+      <source>OmniSat: stop the previous runner</source>
+      <translation>OmniSat : arrêt du runner précédent</translation>
+    </message>
+    <message>
+      <location filename="../../omnisat_qgis/gui/settings_dialog.py" line="192" />
       <source>Testing the runner…</source>
       <translation>Test du runner…</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/settings_dialog.py" line="191" />
+      <location filename="../../omnisat_qgis/gui/settings_dialog.py" line="196" />
       <source>not reachable: {reason}</source>
       <translation>injoignable : {reason}</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/settings_dialog.py" line="193" />
+      <location filename="../../omnisat_qgis/gui/settings_dialog.py" line="198" />
       <source>runner {version} on {device} (torch {torch}, protocol {protocol}, path access {paths})</source>
       <translation>runner {version} sur {device} (torch {torch}, protocole {protocol}, accès aux chemins {paths})</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/settings_dialog.py" line="196" />
+      <location filename="../../omnisat_qgis/gui/settings_dialog.py" line="201" />
       <source> — running a tiny classification…</source>
       <translation> — petite classification de test en cours…</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/settings_dialog.py" line="200" />
+      <location filename="../../omnisat_qgis/gui/settings_dialog.py" line="205" />
       <source>selftest failed: {reason}</source>
       <translation>échec de l'autotest : {reason}</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/settings_dialog.py" line="203" />
+      <location filename="../../omnisat_qgis/gui/settings_dialog.py" line="208" />
       <source>selftest passed: tiny scene trained in {train} s and classified in {classify} s</source>
       <translation>autotest réussi : petite scène entraînée en {train} s et classée en {classify} s</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/settings_dialog.py" line="211" />
+      <location filename="../../omnisat_qgis/gui/settings_dialog.py" line="216" />
       <source>OmniSat: test runner</source>
       <translation>OmniSat : test du runner</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/settings_dialog.py" line="231" />
+      <location filename="../../omnisat_qgis/gui/settings_dialog.py" line="236" />
       <source>Diagnostics failed: {reason}</source>
       <translation>Échec des diagnostics : {reason}</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/settings_dialog.py" line="234" />
+      <location filename="../../omnisat_qgis/gui/settings_dialog.py" line="239" />
       <source>Diagnostics copied to the clipboard (paths and tokens redacted).</source>
       <translation>Diagnostics copiés dans le presse-papiers (chemins et jetons masqués).</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/settings_dialog.py" line="236" />
+      <location filename="../../omnisat_qgis/gui/settings_dialog.py" line="241" />
       <source>Collecting diagnostics…</source>
       <translation>Collecte des diagnostics…</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/settings_dialog.py" line="237" />
+      <location filename="../../omnisat_qgis/gui/settings_dialog.py" line="242" />
       <source>OmniSat: diagnostics</source>
       <translation>OmniSat : diagnostics</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/settings_dialog.py" line="246" />
+      <location filename="../../omnisat_qgis/gui/settings_dialog.py" line="251" />
       <source>Still looking for a Python and a GPU: try again in a moment.</source>
       <translation>Recherche d'un Python et d'un GPU en cours : réessayez dans un instant.</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/settings_dialog.py" line="249" />
+      <location filename="../../omnisat_qgis/gui/settings_dialog.py" line="254" />
       <source>No usable Python 3.10+ found: {reason}</source>
       <translation>Aucun Python 3.10+ utilisable trouvé : {reason}</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/settings_dialog.py" line="253" />
+      <location filename="../../omnisat_qgis/gui/settings_dialog.py" line="258" />
       <source>The runner package was not found next to the plugin; see docs/install.md</source>
       <translation>Le paquet du runner est introuvable à côté de l'extension ; voir docs/install.md</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/settings_dialog.py" line="256" />
+      <location filename="../../omnisat_qgis/gui/settings_dialog.py" line="261" />
       <source>Installing the runner with PyTorch {build} ({reason})…</source>
       <translation>Installation du runner avec PyTorch {build} ({reason})…</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/settings_dialog.py" line="264" />
+      <location filename="../../omnisat_qgis/gui/settings_dialog.py" line="269" />
       <source>Runner installed: {info}</source>
       <translation>Runner installé : {info}</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/settings_dialog.py" line="266" />
+      <location filename="../../omnisat_qgis/gui/settings_dialog.py" line="271" />
       <source>Install failed: {reason}</source>
       <translation>Échec de l'installation : {reason}</translation>
     </message>
