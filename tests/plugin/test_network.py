@@ -26,7 +26,8 @@ def test_a_local_runner_is_reached_with_a_dead_proxy_in_the_environment(runner_s
         monkeypatch.delenv(var, raising=False)
     # the trap is real: plain urllib sends 127.0.0.1 to that proxy and fails
     with pytest.raises((urllib.error.URLError, OSError)):
-        urllib.request.urlopen(client.url + "/v1/health", timeout=5)  # noqa: S310 - loopback test URL
+        # (a fresh opener: urlopen's global one would keep the dead proxy for every later test)
+        urllib.request.build_opener().open(client.url + "/v1/health", timeout=5)  # noqa: S310 - loopback test URL
     fresh = RunnerClient(client.url, client.token)
     assert fresh.health()["protocol"] == 1
     assert isinstance(fresh.models(), list)
@@ -44,3 +45,68 @@ def test_requests_through_qgis_network_stack(qgis_app, runner_session) -> None:
     assert err.value.status in (401, 403)
     with pytest.raises(RunnerError, match="not reachable"):
         RunnerClient("http://127.0.0.1:9", "t", network="qgis", timeout=5).health()
+
+
+@pytest.fixture
+def recording_proxy():
+    """A forward HTTP proxy on loopback that records what it is asked and answers like a runner's outdir call."""
+    import json
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    seen: list[tuple[str, str]] = []
+
+    class Proxy(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802 - http.server's name
+            seen.append((self.path, self.headers.get("Authorization", "")))
+            body = json.dumps({"path": "/runner-home/outputs/abc"}).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Proxy)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}", seen
+    server.shutdown()
+    server.server_close()
+
+
+def test_remote_file_transfers_use_the_proxy_qgis_is_set_to(qgis_app, recording_proxy) -> None:
+    from qgis.core import QgsSettings
+
+    from omnisat_qgis.remote import RemoteFiles
+    from omnisat_qgis.tasks import qgis_proxy
+
+    proxy_url, seen = recording_proxy
+    s = QgsSettings()
+    keys = ("proxy/proxyEnabled", "proxy/proxyHost", "proxy/proxyPort", "proxy/proxyType", "proxy/proxyExcludedUrls")
+    saved = {k: s.value(k) for k in keys}
+    try:
+        s.setValue("proxy/proxyEnabled", True)
+        s.setValue("proxy/proxyHost", "127.0.0.1")
+        s.setValue("proxy/proxyPort", proxy_url.rsplit(":", 1)[1])
+        s.setValue("proxy/proxyType", "HttpProxy")
+        s.setValue("proxy/proxyExcludedUrls", "https://intranet.example.org")
+        assert qgis_proxy("http://runner.invalid:8000") == proxy_url
+        assert qgis_proxy("https://intranet.example.org/runner") is None  # QGIS's exclusions apply
+        files = RemoteFiles("http://runner.invalid:8000", "tok-1", proxy=qgis_proxy("http://runner.invalid:8000"))
+        assert files.output_folder() == "/runner-home/outputs/abc"
+        assert seen == [("http://runner.invalid:8000/v1/files/outdir", "Bearer tok-1")]
+        RemoteFiles("http://127.0.0.1:9", "t", proxy=proxy_url, timeout=5)  # loopback: never the proxy
+        with pytest.raises(Exception, match="cannot reach"):
+            RemoteFiles("http://127.0.0.1:9", "t", proxy=proxy_url, timeout=5).output_folder()
+        assert len(seen) == 1
+        s.setValue("proxy/proxyEnabled", False)
+        assert qgis_proxy("http://runner.invalid:8000") is None
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                s.remove(key)
+            else:
+                s.setValue(key, value)
