@@ -446,6 +446,8 @@ class OmniSatDock(QDockWidget):
 
         def done(models, error) -> None:
             if error:
+                if self.runner_state == "starting":
+                    self._show_state("failed", error.splitlines()[0])
                 self.error(tr("Model list"), tr("could not list the runner's models: {reason}").format(
                     reason=error.splitlines()[0]), error)
                 return
@@ -603,6 +605,11 @@ class OmniSatDock(QDockWidget):
         self.export_files.clear()
 
         def done(_value, error) -> None:
+            if error == "cancelled":
+                self.export_job.end(False)
+                self.iface.messageBar().pushMessage("OmniSat", tr("{action} cancelled").format(action=label),
+                                                    level=Qgis.MessageLevel.Warning)
+                return
             if error:
                 self.export_job.end(False)
                 self.error(label, tr("failed: {reason}").format(reason=error.splitlines()[0]), error)

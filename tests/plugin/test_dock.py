@@ -227,3 +227,29 @@ def test_the_device_chosen_in_settings_is_sent(dock) -> None:
     finally:
         QgsSettings().remove("omnisat/device")
     assert dock.imagery().spec()["device"] == "auto"
+
+
+def test_a_runner_that_fails_to_start_shows_failed_with_its_reason(qgis_iface, tmp_path: Path, monkeypatch) -> None:
+    import shutil
+
+    from omnisat_qgis import runner_manager
+    from omnisat_qgis.gui.dock import OmniSatDock
+
+    broken = tmp_path / "python"
+    broken.write_text("#!/bin/sh\necho 'No module named torch' >&2\nexit 3\n")
+    broken.chmod(0o755)
+    assert shutil.which(str(broken))
+    monkeypatch.setattr(runner_manager, "_MANAGER", runner_manager.RunnerManager(python=str(broken),
+                                                                                 home=tmp_path / "h"))
+    bar = qgis_iface.messageBar()
+    bar.clear_messages()
+    dock = OmniSatDock(qgis_iface)
+    dock.restart_runner()
+    assert dock.runner_state == "starting"
+    wait_for(lambda: dock.runner_state != "starting", 60)
+    assert dock.runner_state == "failed"
+    assert "Runner: failed" in dock.status.text() and "exited at start (code 3)" in dock.status.text()
+    assert dock.connect_button.isEnabled()  # try again after fixing
+    first = bar.get_messages(Qgis.MessageLevel.Critical)[-1]
+    assert "could not be started or reached: the runner exited at start (code 3)" in first, first
+    dock.deleteLater()
