@@ -30,6 +30,25 @@ def layout_millimeters():
     return QgsUnitTypes.LayoutUnit.LayoutMillimeters
 
 
+def layer_filter(name: str):
+    """A layer combo box filter ("RasterLayer", "PolygonLayer"): Qgis.LayerFilter from QGIS 3.34, where the
+    QgsMapLayerProxyModel.Filter copy became a deprecated alias."""
+    if hasattr(Qgis, "LayerFilter"):
+        return getattr(Qgis.LayerFilter, name)
+    from qgis.core import QgsMapLayerProxyModel
+
+    return getattr(QgsMapLayerProxyModel.Filter, name)
+
+
+def polygon_wkb():
+    """The Polygon geometry type: Qgis.WkbType from QGIS 3.30 (QgsWkbTypes.Type before)."""
+    if hasattr(Qgis, "WkbType"):
+        return Qgis.WkbType.Polygon
+    from qgis.core import QgsWkbTypes
+
+    return QgsWkbTypes.Type.Polygon
+
+
 def string_field(name: str) -> QgsField:
     return QgsField(name, field_type(STRING))
 
@@ -44,4 +63,5 @@ try:  # Qt6 (QGIS 4): QAction lives in QtGui
 except ImportError:  # Qt5 (QGIS 3): in QtWidgets
     from qgis.PyQt.QtWidgets import QAction
 
-__all__ = ["QAction", "STRING", "field_type", "is_text", "layout_millimeters", "string_field"]
+__all__ = ["QAction", "STRING", "field_type", "is_text", "layer_filter", "layout_millimeters", "polygon_wkb",
+           "string_field"]

@@ -17,13 +17,11 @@ from qgis.core import (
     QgsApplication,
     QgsCoordinateReferenceSystem,
     QgsFields,
-    QgsMapLayerProxyModel,
     QgsProject,
     QgsRasterLayer,
     QgsSettings,
     QgsVectorFileWriter,
     QgsVectorLayer,
-    QgsWkbTypes,
 )
 from qgis.gui import QgsExtentWidget, QgsFieldComboBox, QgsFileWidget, QgsMapLayerComboBox
 from qgis.PyQt.QtCore import QSize, Qt, QUrl
@@ -55,7 +53,7 @@ from omnisat_qgis.gui.jobs import JobControls, OutputLocks
 from omnisat_qgis.gui.series_table import SeriesTable
 from omnisat_qgis.i18n import tr
 from omnisat_qgis.params import ClassifyParams, FinetuneParams, Imagery, PretrainParams
-from omnisat_qgis.qtcompat import is_text, string_field
+from omnisat_qgis.qtcompat import is_text, layer_filter, polygon_wkb, string_field
 from omnisat_qgis.results import run_summary
 from omnisat_qgis.runner_manager import current_client, manager
 from omnisat_qgis.styling import style_class_map, style_confidence
@@ -224,7 +222,7 @@ class OmniSatDock(QDockWidget):
         v = QVBoxLayout(page)
         form = form_layout()
         self.aerial = shrinkable(QgsMapLayerComboBox())
-        self.aerial.setFilters(QgsMapLayerProxyModel.Filter.RasterLayer)
+        self.aerial.setFilters(layer_filter("RasterLayer"))
         self.aerial.setAllowEmptyLayer(True)
         self.aerial.setLayer(None)
         form.addRow(tr("Aerial image"), self.aerial)
@@ -278,7 +276,7 @@ class OmniSatDock(QDockWidget):
         box = QGroupBox(tr("Fine-tune on labels"))
         form = form_layout(box)
         self.labels = shrinkable(QgsMapLayerComboBox())
-        self.labels.setFilters(QgsMapLayerProxyModel.Filter.PolygonLayer)
+        self.labels.setFilters(layer_filter("PolygonLayer"))
         self.class_field = shrinkable(QgsFieldComboBox())
         self.color_field = shrinkable(QgsFieldComboBox())
         self.color_field.setAllowEmptyFieldName(True)
@@ -347,9 +345,9 @@ class OmniSatDock(QDockWidget):
         page, form = form_page()
         form.addRow(wrapped(tr("Polygons with hectares, an area table and a printable map from a class map.")))
         self.export_map_layer = shrinkable(QgsMapLayerComboBox())
-        self.export_map_layer.setFilters(QgsMapLayerProxyModel.Filter.RasterLayer)
+        self.export_map_layer.setFilters(layer_filter("RasterLayer"))
         self.export_confidence = shrinkable(QgsMapLayerComboBox())
-        self.export_confidence.setFilters(QgsMapLayerProxyModel.Filter.RasterLayer)
+        self.export_confidence.setFilters(layer_filter("RasterLayer"))
         self.export_confidence.setAllowEmptyLayer(True)
         self.export_confidence.setLayer(None)
         self.export_title = QLineEdit(tr("Land cover"))
@@ -691,7 +689,7 @@ def create_label_layer(path: str, crs: QgsCoordinateReferenceSystem) -> QgsVecto
     options = QgsVectorFileWriter.SaveVectorOptions()
     options.driverName = "GPKG"
     options.layerName = "labels"
-    writer = QgsVectorFileWriter.create(path, fields, QgsWkbTypes.Type.Polygon,
+    writer = QgsVectorFileWriter.create(path, fields, polygon_wkb(),
                                         crs if crs.isValid() else QgsCoordinateReferenceSystem("EPSG:4326"),
                                         QgsProject.instance().transformContext(), options)
     del writer

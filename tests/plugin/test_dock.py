@@ -253,3 +253,22 @@ def test_a_runner_that_fails_to_start_shows_failed_with_its_reason(qgis_iface, t
     first = bar.get_messages(Qgis.MessageLevel.Critical)[-1]
     assert "could not be started or reached: the runner exited at start (code 3)" in first, first
     dock.deleteLater()
+
+
+def test_a_new_label_layer_and_a_chosen_extent(dock, tmp_path: Path) -> None:
+    from qgis.core import QgsCoordinateReferenceSystem, QgsRectangle, QgsWkbTypes
+
+    from omnisat_qgis.gui.dock import create_label_layer
+    from omnisat_qgis.qtcompat import is_text
+
+    layer = create_label_layer(str(tmp_path / "new_labels.gpkg"), QgsCoordinateReferenceSystem("EPSG:2154"))
+    assert layer.isValid() and layer.geometryType() == QgsWkbTypes.GeometryType.PolygonGeometry
+    assert [f.name() for f in layer.fields() if is_text(f)] == ["class_name", "color"]
+    dock.labels.setLayer(layer)
+    assert dock.class_field.currentField() == "class_name" and dock.color_field.currentField() == "color"
+    assert dock.imagery().extent is None  # empty extent: the imagery's common extent
+    crs = QgsCoordinateReferenceSystem("EPSG:32631")
+    dock.extent.setOutputCrs(crs)
+    dock.extent.setOutputExtentFromUser(QgsRectangle(500000, 4499000, 500300, 4499300), crs)
+    im = dock.imagery()
+    assert im.extent == (500000, 4499000, 500300, 4499300) and im.extent_crs == "EPSG:32631"
