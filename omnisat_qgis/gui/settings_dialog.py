@@ -75,6 +75,7 @@ class SettingsDialog(QDialog):
         super().__init__(parent)
         self.setWindowTitle(tr("OmniSat settings"))
         self.setMinimumWidth(520)
+        self.resize(760, 0)  # wide enough to read a runner home path whole; the height follows the content
         values = read_settings()
         lay = QVBoxLayout(self)
         form = QFormLayout()

@@ -176,10 +176,23 @@ def connected():
         return QTimer.singleShot(0, guarded(step))
     QTimer.singleShot(200, guarded(connected))
 
+def settings_dialog():
+    from omnisat_qgis.gui.settings_dialog import SettingsDialog
+    dialog = state["settings"] = SettingsDialog(iface.mainWindow())
+    dialog.show()
+    def shoot():
+        dialog.grab().save(OUT + "/dock_settings_dialog.png")
+        report["overflow"]["settings dialog (%d px)" % dialog.width()] = overflow(dialog, dialog)
+        report["settings_lines"] = [dialog.runner_line.text(), dialog.install_line.text()]
+        report["shots"].append("dock_settings_dialog.png")
+        dialog.close()
+        QTimer.singleShot(100, guarded(finish))
+    QTimer.singleShot(4000, guarded(shoot))
+
 def step():
     dock = state["dock"]
     if not state["steps"]:
-        return finish()
+        return settings_dialog()
     w, h, tab = state["steps"].pop(0)
     iface.mainWindow().showNormal()
     iface.mainWindow().resize(w, h)
@@ -245,7 +258,8 @@ def test_dock_in_the_real_window_at_laptop_sizes_from_a_linked_checkout(
     assert report["unloaded"] and not report["errors"], report["errors"]
     clipped = {k: v for k, v in report["overflow"].items() if v}
     assert not clipped, clipped
-    assert len(report["shots"]) == 8
+    assert len(report["shots"]) == 9
+    assert "Runner:" in report["settings_lines"][0] and "checking" not in report["settings_lines"][0]
     assert report["runner"].startswith("Runner: connected"), report["runner"]
     from qgis.PyQt.QtGui import QImage
 
