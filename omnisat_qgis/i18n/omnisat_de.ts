@@ -4,287 +4,287 @@
   <context>
     <name>OmniSat</name>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="125" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="123" />
       <source>OmniSat</source>
       <translation>OmniSat</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="138" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="136" />
       <source>Connect runner</source>
       <translation>Runner verbinden</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="140" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="138" />
       <source>Settings…</source>
       <translation>Einstellungen…</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="148" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="146" />
       <source>Imagery</source>
       <translation>Bilddaten</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="149" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="147" />
       <source>Train</source>
       <translation>Trainieren</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="150" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="148" />
       <source>Classify</source>
       <translation>Klassifizieren</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="151" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="149" />
       <source>Export</source>
       <translation>Exportieren</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="173" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="171" />
       <source>Runner: not installed — open Settings… and click Install runner, or enter a remote runner's URL</source>
       <translation>Runner: nicht installiert — Einstellungen… öffnen und Runner installieren klicken, oder die URL eines entfernten Runners eingeben</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="175" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="173" />
       <source>Runner: not connected — click Connect runner</source>
       <translation>Runner: nicht verbunden — Runner verbinden klicken</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="176" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="174" />
       <source>Runner: starting…</source>
       <translation>Runner: startet…</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="177" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="175" />
       <source>Runner: connected</source>
       <translation>Runner: verbunden</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="178" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="176" />
       <source>Runner: failed</source>
       <translation>Runner: Fehler</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="182" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="180" />
       <source>Restart runner</source>
       <translation>Runner neu starten</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="190" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="188" />
       <source>Runner</source>
       <translation>Runner</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="190" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="188" />
       <source>the runner is not installed: open Settings… and click Install runner</source>
       <translation>der Runner ist nicht installiert: Einstellungen… öffnen und Runner installieren klicken</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="204" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="202" />
       <source>the runner could not be started or reached: {reason}</source>
       <translation>der Runner konnte nicht gestartet oder erreicht werden: {reason}</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="211" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="209" />
       <source>OmniSat: connect to the runner</source>
       <translation>OmniSat: Verbindung zum Runner</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="230" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="228" />
       <source>Aerial image</source>
       <translation>Luftbild</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="233" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="231" />
       <source>Sentinel-1: one layer per date (date editable)</source>
       <translation>Sentinel-1: ein Layer pro Datum (Datum editierbar)</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="234" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="232" />
       <source>Sentinel-2: one layer per date (date editable)</source>
       <translation>Sentinel-2: ein Layer pro Datum (Datum editierbar)</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="240" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="238" />
       <source>Layer names to add, with * as a wildcard</source>
       <translation>Namen der hinzuzufügenden Layer, * als Platzhalter</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="242" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="240" />
       <source>Add matching</source>
       <translation>Hinzufügen</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="243" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="241" />
       <source>Add every raster layer of the project whose name matches the pattern</source>
       <translation>Jeden Rasterlayer des Projekts hinzufügen, dessen Name zum Muster passt</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="245" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="243" />
       <source>Clear</source>
       <translation>Leeren</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="255" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="253" />
       <source>the imagery's common extent</source>
       <translation>gemeinsame Ausdehnung der Bilddaten</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="265" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="263" />
       <source>Extent</source>
       <translation>Ausdehnung</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="270" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="268" />
       <source>Patch size</source>
       <translation>Patchgröße</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="278" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="276" />
       <source>Fine-tune on labels</source>
       <translation>Auf Labels feinabstimmen</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="291" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="289" />
       <source>(from scratch)</source>
       <translation>(von Grund auf)</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="292" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="290" />
       <source>Label polygons</source>
       <translation>Label-Polygone</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="293" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="291" />
       <source>New label layer…</source>
       <translation>Neuer Label-Layer…</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="296" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="294" />
       <source>Class field</source>
       <translation>Klassenfeld</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="297" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="295" />
       <source>Colour field (optional)</source>
       <translation>Farbfeld (optional)</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="298" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="296" />
       <source>Start from</source>
       <translation>Ausgehend von</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="299" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="297" />
       <source>New model name</source>
       <translation>Name des neuen Modells</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="300" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="298" />
       <source>Epochs</source>
       <translation>Epochen</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="301" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="299" />
       <source>Fine-tune</source>
       <translation>Feinabstimmen</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="306" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="304" />
       <source>Pretrain</source>
       <translation>Vortrainieren</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="308" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="306" />
       <source>Self-supervised, no labels: teaches the model your imagery before fine-tuning.</source>
       <translation>Selbstüberwacht, ohne Labels: lehrt das Modell Ihre Bilddaten vor der Feinabstimmung.</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="317" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="315" />
       <source>Size</source>
       <translation>Größe</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="328" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="326" />
       <source>Model</source>
       <translation>Modell</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="329" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="327" />
       <source>Refresh model list</source>
       <translation>Modellliste aktualisieren</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="341" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="339" />
       <source>Class map</source>
       <translation>Klassenkarte</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="348" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="346" />
       <source>Polygons with hectares, an area table and a printable map from a class map.</source>
       <translation>Polygone mit Hektar, Flächentabelle und druckbare Karte aus einer Klassenkarte.</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="355" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="353" />
       <source>Land cover</source>
       <translation>Landbedeckung</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="359" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="357" />
       <source>Confidence (optional)</source>
       <translation>Konfidenz (optional)</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="360" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="358" />
       <source>Title</source>
       <translation>Titel</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="361" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="359" />
       <source>Output folder</source>
       <translation>Ausgabeordner</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="365" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="363" />
       <source>Double-click a file to open it</source>
       <translation>Doppelklick öffnet die Datei</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="370" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="368" />
       <source>Files written (double-click to open):</source>
       <translation>Geschriebene Dateien (Doppelklick zum Öffnen):</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="407" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="405" />
       <source>choose an aerial layer or tick Sentinel-1/2 layers on the Imagery tab</source>
       <translation>wählen Sie einen Luftbild-Layer oder haken Sie Sentinel-1/2-Layer im Reiter Bilddaten an</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="413" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="411" />
       <source>the runner is not connected: click Connect runner at the top of the panel</source>
       <translation>der Runner ist nicht verbunden: klicken Sie oben im Bedienfeld auf Runner verbinden</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="414" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="412" />
       <source>choose a model (fine-tune one on labels first, Train tab)</source>
       <translation>wählen Sie ein Modell (zuerst eines auf Labels feinabstimmen, Reiter Trainieren)</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="416" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="414" />
       <source>choose where to write the class map</source>
       <translation>wählen Sie, wohin die Klassenkarte geschrieben wird</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="423" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="421" />
       <source>choose a label polygon layer (or create one with New label layer…)</source>
       <translation>wählen Sie einen Label-Polygonlayer (oder erstellen Sie einen mit Neuer Label-Layer…)</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="425" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="423" />
       <source>choose the field of {layer} that holds the class names</source>
       <translation>wählen Sie das Feld von {layer}, das die Klassennamen enthält</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="427" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="425" />
       <source>name the new model</source>
       <translation>benennen Sie das neue Modell</translation>
     </message>
@@ -374,37 +374,37 @@
       <translation>wählen Sie einen Ausgabeordner für den Export</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="611" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="616" />
       <source>Classes</source>
       <translation>Klassen</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="614" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="619" />
       <source>the map could not be printed: {reason}</source>
       <translation>die Karte konnte nicht gedruckt werden: {reason}</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="618" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="623" />
       <source>export written to {folder}</source>
       <translation>Export geschrieben nach {folder}</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="621" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="626" />
       <source>OmniSat: export map</source>
       <translation>OmniSat: Karte exportieren</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="642" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="647" />
       <source>New label layer</source>
       <translation>Neuer Label-Layer</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="665" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="670" />
       <source>classes ({model})</source>
       <translation>Klassen ({model})</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="671" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="676" />
       <source>confidence</source>
       <translation>Konfidenz</translation>
     </message>
@@ -435,166 +435,171 @@
     </message>
     <message>
       <location filename="../../omnisat_qgis/gui/settings_dialog.py" line="100" />
+      <source>Remote runner token</source>
+      <translation>Token des entfernten Runners</translation>
+    </message>
+    <message>
+      <location filename="../../omnisat_qgis/gui/settings_dialog.py" line="101" />
       <source>Device</source>
       <translation>Gerät</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/settings_dialog.py" line="102" />
+      <location filename="../../omnisat_qgis/gui/settings_dialog.py" line="103" />
       <source>Runner: checking…</source>
       <translation>Runner: wird geprüft…</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/settings_dialog.py" line="103" />
+      <location filename="../../omnisat_qgis/gui/settings_dialog.py" line="104" />
       <source>Install: looking for a Python and a GPU…</source>
       <translation>Installation: suche Python und GPU…</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/settings_dialog.py" line="108" />
+      <location filename="../../omnisat_qgis/gui/settings_dialog.py" line="109" />
       <source>Test runner</source>
       <translation>Runner testen</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/settings_dialog.py" line="108" />
+      <location filename="../../omnisat_qgis/gui/settings_dialog.py" line="109" />
       <source>Copy diagnostics</source>
       <translation>Diagnose kopieren</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/settings_dialog.py" line="109" />
+      <location filename="../../omnisat_qgis/gui/settings_dialog.py" line="110" />
       <source>Install runner</source>
       <translation>Runner installieren</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/settings_dialog.py" line="138" />
+      <location filename="../../omnisat_qgis/gui/settings_dialog.py" line="139" />
       <source>Runner: not installed — click Install runner, or enter a remote URL</source>
       <translation>Runner: nicht installiert — Runner installieren klicken oder eine entfernte URL eingeben</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/settings_dialog.py" line="146" />
+      <location filename="../../omnisat_qgis/gui/settings_dialog.py" line="147" />
       <source>Runner: not running ({reason}); it starts when the panel connects</source>
       <translation>Runner: läuft nicht ({reason}); er startet, wenn sich das Bedienfeld verbindet</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/settings_dialog.py" line="149" />
+      <location filename="../../omnisat_qgis/gui/settings_dialog.py" line="150" />
       <source>Runner: {version} on {device} (torch {torch}, path access {paths})</source>
       <translation>Runner: {version} auf {device} (torch {torch}, Pfadzugriff {paths})</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/settings_dialog.py" line="153" />
+      <location filename="../../omnisat_qgis/gui/settings_dialog.py" line="154" />
       <source>OmniSat: runner health</source>
       <translation>OmniSat: Runner-Status</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/settings_dialog.py" line="158" />
+      <location filename="../../omnisat_qgis/gui/settings_dialog.py" line="159" />
       <source>Install: probe failed: {reason}</source>
       <translation>Installation: Erkennung fehlgeschlagen: {reason}</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/settings_dialog.py" line="162" />
+      <location filename="../../omnisat_qgis/gui/settings_dialog.py" line="163" />
       <source>Install: no usable Python 3.10+ found: {reason}</source>
       <translation>Installation: kein nutzbares Python 3.10+ gefunden: {reason}</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/settings_dialog.py" line="165" />
+      <location filename="../../omnisat_qgis/gui/settings_dialog.py" line="166" />
       <source>Install would use {python} and PyTorch {build} ({reason})</source>
       <translation>Die Installation würde {python} und PyTorch {build} verwenden ({reason})</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/settings_dialog.py" line="168" />
+      <location filename="../../omnisat_qgis/gui/settings_dialog.py" line="169" />
       <source>OmniSat: probe Python and GPU</source>
       <translation>OmniSat: Python und GPU erkennen</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/settings_dialog.py" line="178" />
+      <location filename="../../omnisat_qgis/gui/settings_dialog.py" line="179" />
       <source>The token could not be stored in QGIS's authentication database (master password not set?): it is used for this session only.</source>
       <translation>Das Token konnte nicht in der Authentifizierungsdatenbank von QGIS gespeichert werden (Master-Passwort nicht gesetzt?): es gilt nur für diese Sitzung.</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/settings_dialog.py" line="185" />
+      <location filename="../../omnisat_qgis/gui/settings_dialog.py" line="186" />
       <source>OmniSat: stop the previous runner</source>
       <translation>OmniSat: vorherigen Runner beenden</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/settings_dialog.py" line="192" />
+      <location filename="../../omnisat_qgis/gui/settings_dialog.py" line="193" />
       <source>Testing the runner…</source>
       <translation>Runner wird getestet…</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/settings_dialog.py" line="196" />
+      <location filename="../../omnisat_qgis/gui/settings_dialog.py" line="197" />
       <source>not reachable: {reason}</source>
       <translation>nicht erreichbar: {reason}</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/settings_dialog.py" line="198" />
+      <location filename="../../omnisat_qgis/gui/settings_dialog.py" line="199" />
       <source>runner {version} on {device} (torch {torch}, protocol {protocol}, path access {paths})</source>
       <translation>Runner {version} auf {device} (torch {torch}, Protokoll {protocol}, Pfadzugriff {paths})</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/settings_dialog.py" line="201" />
+      <location filename="../../omnisat_qgis/gui/settings_dialog.py" line="202" />
       <source> — running a tiny classification…</source>
       <translation> — kleine Testklassifikation läuft…</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/settings_dialog.py" line="205" />
+      <location filename="../../omnisat_qgis/gui/settings_dialog.py" line="206" />
       <source>selftest failed: {reason}</source>
       <translation>Selbsttest fehlgeschlagen: {reason}</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/settings_dialog.py" line="208" />
+      <location filename="../../omnisat_qgis/gui/settings_dialog.py" line="209" />
       <source>selftest passed: tiny scene trained in {train} s and classified in {classify} s</source>
       <translation>Selbsttest bestanden: kleine Szene in {train} s trainiert und in {classify} s klassifiziert</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/settings_dialog.py" line="216" />
+      <location filename="../../omnisat_qgis/gui/settings_dialog.py" line="217" />
       <source>OmniSat: test runner</source>
       <translation>OmniSat: Runner testen</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/settings_dialog.py" line="236" />
+      <location filename="../../omnisat_qgis/gui/settings_dialog.py" line="237" />
       <source>Diagnostics failed: {reason}</source>
       <translation>Diagnose fehlgeschlagen: {reason}</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/settings_dialog.py" line="239" />
+      <location filename="../../omnisat_qgis/gui/settings_dialog.py" line="240" />
       <source>Diagnostics copied to the clipboard (paths and tokens redacted).</source>
       <translation>Diagnose in die Zwischenablage kopiert (Pfade und Tokens geschwärzt).</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/settings_dialog.py" line="241" />
+      <location filename="../../omnisat_qgis/gui/settings_dialog.py" line="242" />
       <source>Collecting diagnostics…</source>
       <translation>Diagnose wird gesammelt…</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/settings_dialog.py" line="242" />
+      <location filename="../../omnisat_qgis/gui/settings_dialog.py" line="243" />
       <source>OmniSat: diagnostics</source>
       <translation>OmniSat: Diagnose</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/settings_dialog.py" line="251" />
+      <location filename="../../omnisat_qgis/gui/settings_dialog.py" line="252" />
       <source>Still looking for a Python and a GPU: try again in a moment.</source>
       <translation>Suche nach Python und GPU läuft noch: versuchen Sie es gleich noch einmal.</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/settings_dialog.py" line="254" />
+      <location filename="../../omnisat_qgis/gui/settings_dialog.py" line="255" />
       <source>No usable Python 3.10+ found: {reason}</source>
       <translation>Kein nutzbares Python 3.10+ gefunden: {reason}</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/settings_dialog.py" line="258" />
+      <location filename="../../omnisat_qgis/gui/settings_dialog.py" line="259" />
       <source>The runner package was not found next to the plugin; see docs/install.md</source>
       <translation>Das Runner-Paket wurde neben dem Plugin nicht gefunden; siehe docs/install.md</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/settings_dialog.py" line="261" />
+      <location filename="../../omnisat_qgis/gui/settings_dialog.py" line="262" />
       <source>Installing the runner with PyTorch {build} ({reason})…</source>
       <translation>Runner wird mit PyTorch {build} installiert ({reason})…</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/settings_dialog.py" line="269" />
+      <location filename="../../omnisat_qgis/gui/settings_dialog.py" line="270" />
       <source>Runner installed: {info}</source>
       <translation>Runner installiert: {info}</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/settings_dialog.py" line="271" />
+      <location filename="../../omnisat_qgis/gui/settings_dialog.py" line="272" />
       <source>Install failed: {reason}</source>
       <translation>Installation fehlgeschlagen: {reason}</translation>
     </message>
@@ -604,34 +609,29 @@
       <translation>OmniSat-Einstellungen</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/settings_dialog.py" line="89" />
+      <location filename="../../omnisat_qgis/gui/settings_dialog.py" line="90" />
       <source>empty: a local runner started by the plugin; or https://gpu-server:8443</source>
       <translation>leer: ein lokaler, vom Plugin gestarteter Runner; oder https://gpu-server:8443</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/settings_dialog.py" line="92" />
+      <location filename="../../omnisat_qgis/gui/settings_dialog.py" line="93" />
       <source>Kept in QGIS's encrypted authentication database</source>
       <translation>In der verschlüsselten Authentifizierungsdatenbank von QGIS gespeichert</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/settings_dialog.py" line="96" />
+      <location filename="../../omnisat_qgis/gui/settings_dialog.py" line="97" />
       <source>Runner Python</source>
       <translation>Python des Runners</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/settings_dialog.py" line="97" />
+      <location filename="../../omnisat_qgis/gui/settings_dialog.py" line="98" />
       <source>Runner home</source>
       <translation>Runner-Verzeichnis</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/settings_dialog.py" line="98" />
+      <location filename="../../omnisat_qgis/gui/settings_dialog.py" line="99" />
       <source>Remote runner URL</source>
       <translation>URL des entfernten Runners</translation>
-    </message>
-    <message>
-      <location filename="../../omnisat_qgis/gui/settings_dialog.py" line="99" />
-      <source>Remote runner token</source>
-      <translation>Token des entfernten Runners</translation>
     </message>
     <message>
       <location filename="../../omnisat_qgis/processing/base.py" line="49" />
@@ -707,6 +707,31 @@
       <location filename="../../omnisat_qgis/processing/export_map.py" line="42" />
       <source>Model name (printed on the map)</source>
       <translation>Modellname (auf der Karte gedruckt)</translation>
+    </message>
+    <message>
+      <location filename="../../omnisat_qgis/processing/export_map.py" line="45" />
+      <source>Polygons</source>
+      <translation>Polygone</translation>
+    </message>
+    <message>
+      <location filename="../../omnisat_qgis/processing/export_map.py" line="45" />
+      <source>Area table (CSV)</source>
+      <translation>Flächentabelle (CSV)</translation>
+    </message>
+    <message>
+      <location filename="../../omnisat_qgis/processing/export_map.py" line="46" />
+      <source>Area report (HTML)</source>
+      <translation>Flächenbericht (HTML)</translation>
+    </message>
+    <message>
+      <location filename="../../omnisat_qgis/processing/export_map.py" line="46" />
+      <source>Map (PDF)</source>
+      <translation>Karte (PDF)</translation>
+    </message>
+    <message>
+      <location filename="../../omnisat_qgis/processing/export_map.py" line="47" />
+      <source>Map (PNG)</source>
+      <translation>Karte (PNG)</translation>
     </message>
     <message>
       <location filename="../../omnisat_qgis/processing/finetune.py" line="27" />

@@ -4,287 +4,287 @@
   <context>
     <name>OmniSat</name>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="125" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="123" />
       <source>OmniSat</source>
       <translation>OmniSat</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="138" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="136" />
       <source>Connect runner</source>
       <translation>Connecter le runner</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="140" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="138" />
       <source>Settings…</source>
       <translation>Paramètres…</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="148" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="146" />
       <source>Imagery</source>
       <translation>Imagerie</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="149" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="147" />
       <source>Train</source>
       <translation>Entraîner</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="150" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="148" />
       <source>Classify</source>
       <translation>Classer</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="151" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="149" />
       <source>Export</source>
       <translation>Exporter</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="173" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="171" />
       <source>Runner: not installed — open Settings… and click Install runner, or enter a remote runner's URL</source>
       <translation>Runner : non installé — ouvrez Paramètres… et cliquez sur Installer le runner, ou saisissez l'URL d'un runner distant</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="175" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="173" />
       <source>Runner: not connected — click Connect runner</source>
       <translation>Runner : non connecté — cliquez sur Connecter le runner</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="176" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="174" />
       <source>Runner: starting…</source>
       <translation>Runner : démarrage…</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="177" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="175" />
       <source>Runner: connected</source>
       <translation>Runner : connecté</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="178" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="176" />
       <source>Runner: failed</source>
       <translation>Runner : échec</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="182" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="180" />
       <source>Restart runner</source>
       <translation>Redémarrer le runner</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="190" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="188" />
       <source>Runner</source>
       <translation>Runner</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="190" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="188" />
       <source>the runner is not installed: open Settings… and click Install runner</source>
       <translation>le runner n'est pas installé : ouvrez Paramètres… et cliquez sur Installer le runner</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="204" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="202" />
       <source>the runner could not be started or reached: {reason}</source>
       <translation>le runner n'a pas pu être démarré ni joint : {reason}</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="211" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="209" />
       <source>OmniSat: connect to the runner</source>
       <translation>OmniSat : connexion au runner</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="230" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="228" />
       <source>Aerial image</source>
       <translation>Image aérienne</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="233" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="231" />
       <source>Sentinel-1: one layer per date (date editable)</source>
       <translation>Sentinel-1 : une couche par date (date modifiable)</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="234" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="232" />
       <source>Sentinel-2: one layer per date (date editable)</source>
       <translation>Sentinel-2 : une couche par date (date modifiable)</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="240" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="238" />
       <source>Layer names to add, with * as a wildcard</source>
       <translation>Noms des couches à ajouter, * comme joker</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="242" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="240" />
       <source>Add matching</source>
       <translation>Ajouter</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="243" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="241" />
       <source>Add every raster layer of the project whose name matches the pattern</source>
       <translation>Ajouter chaque couche raster du projet dont le nom correspond au motif</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="245" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="243" />
       <source>Clear</source>
       <translation>Vider</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="255" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="253" />
       <source>the imagery's common extent</source>
       <translation>l'emprise commune des images</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="265" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="263" />
       <source>Extent</source>
       <translation>Emprise</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="270" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="268" />
       <source>Patch size</source>
       <translation>Taille des patchs</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="278" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="276" />
       <source>Fine-tune on labels</source>
       <translation>Affiner sur des étiquettes</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="291" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="289" />
       <source>(from scratch)</source>
       <translation>(à partir de zéro)</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="292" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="290" />
       <source>Label polygons</source>
       <translation>Polygones étiquetés</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="293" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="291" />
       <source>New label layer…</source>
       <translation>Nouvelle couche d'étiquettes…</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="296" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="294" />
       <source>Class field</source>
       <translation>Champ de classe</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="297" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="295" />
       <source>Colour field (optional)</source>
       <translation>Champ de couleur (facultatif)</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="298" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="296" />
       <source>Start from</source>
       <translation>Partir de</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="299" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="297" />
       <source>New model name</source>
       <translation>Nom du nouveau modèle</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="300" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="298" />
       <source>Epochs</source>
       <translation>Époques</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="301" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="299" />
       <source>Fine-tune</source>
       <translation>Affiner</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="306" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="304" />
       <source>Pretrain</source>
       <translation>Pré-entraîner</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="308" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="306" />
       <source>Self-supervised, no labels: teaches the model your imagery before fine-tuning.</source>
       <translation>Auto-supervisé, sans étiquettes : apprend vos images au modèle avant l'affinage.</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="317" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="315" />
       <source>Size</source>
       <translation>Taille</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="328" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="326" />
       <source>Model</source>
       <translation>Modèle</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="329" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="327" />
       <source>Refresh model list</source>
       <translation>Actualiser la liste des modèles</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="341" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="339" />
       <source>Class map</source>
       <translation>Carte des classes</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="348" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="346" />
       <source>Polygons with hectares, an area table and a printable map from a class map.</source>
       <translation>Polygones avec hectares, tableau des surfaces et carte imprimable à partir d'une carte des classes.</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="355" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="353" />
       <source>Land cover</source>
       <translation>Occupation du sol</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="359" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="357" />
       <source>Confidence (optional)</source>
       <translation>Confiance (facultatif)</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="360" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="358" />
       <source>Title</source>
       <translation>Titre</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="361" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="359" />
       <source>Output folder</source>
       <translation>Dossier de sortie</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="365" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="363" />
       <source>Double-click a file to open it</source>
       <translation>Double-cliquez sur un fichier pour l'ouvrir</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="370" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="368" />
       <source>Files written (double-click to open):</source>
       <translation>Fichiers écrits (double-cliquez pour ouvrir) :</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="407" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="405" />
       <source>choose an aerial layer or tick Sentinel-1/2 layers on the Imagery tab</source>
       <translation>choisissez une couche aérienne ou cochez des couches Sentinel-1/2 dans l'onglet Imagerie</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="413" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="411" />
       <source>the runner is not connected: click Connect runner at the top of the panel</source>
       <translation>le runner n'est pas connecté : cliquez sur Connecter le runner en haut du panneau</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="414" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="412" />
       <source>choose a model (fine-tune one on labels first, Train tab)</source>
       <translation>choisissez un modèle (affinez-en d'abord un sur des étiquettes, onglet Entraîner)</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="416" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="414" />
       <source>choose where to write the class map</source>
       <translation>choisissez où écrire la carte des classes</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="423" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="421" />
       <source>choose a label polygon layer (or create one with New label layer…)</source>
       <translation>choisissez une couche de polygones étiquetés (ou créez-en une avec Nouvelle couche d'étiquettes…)</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="425" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="423" />
       <source>choose the field of {layer} that holds the class names</source>
       <translation>choisissez le champ de {layer} qui contient les noms de classes</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="427" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="425" />
       <source>name the new model</source>
       <translation>nommez le nouveau modèle</translation>
     </message>
@@ -374,37 +374,37 @@
       <translation>choisissez un dossier de sortie pour l'export</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="611" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="616" />
       <source>Classes</source>
       <translation>Classes</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="614" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="619" />
       <source>the map could not be printed: {reason}</source>
       <translation>la carte n'a pas pu être imprimée : {reason}</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="618" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="623" />
       <source>export written to {folder}</source>
       <translation>export écrit dans {folder}</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="621" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="626" />
       <source>OmniSat: export map</source>
       <translation>OmniSat : export de la carte</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="642" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="647" />
       <source>New label layer</source>
       <translation>Nouvelle couche d'étiquettes</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="665" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="670" />
       <source>classes ({model})</source>
       <translation>classes ({model})</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/dock.py" line="671" />
+      <location filename="../../omnisat_qgis/gui/dock.py" line="676" />
       <source>confidence</source>
       <translation>confiance</translation>
     </message>
@@ -435,166 +435,171 @@
     </message>
     <message>
       <location filename="../../omnisat_qgis/gui/settings_dialog.py" line="100" />
+      <source>Remote runner token</source>
+      <translation>Jeton du runner distant</translation>
+    </message>
+    <message>
+      <location filename="../../omnisat_qgis/gui/settings_dialog.py" line="101" />
       <source>Device</source>
       <translation>Processeur</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/settings_dialog.py" line="102" />
+      <location filename="../../omnisat_qgis/gui/settings_dialog.py" line="103" />
       <source>Runner: checking…</source>
       <translation>Runner : vérification…</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/settings_dialog.py" line="103" />
+      <location filename="../../omnisat_qgis/gui/settings_dialog.py" line="104" />
       <source>Install: looking for a Python and a GPU…</source>
       <translation>Installation : recherche d'un Python et d'un GPU…</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/settings_dialog.py" line="108" />
+      <location filename="../../omnisat_qgis/gui/settings_dialog.py" line="109" />
       <source>Test runner</source>
       <translation>Tester le runner</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/settings_dialog.py" line="108" />
+      <location filename="../../omnisat_qgis/gui/settings_dialog.py" line="109" />
       <source>Copy diagnostics</source>
       <translation>Copier les diagnostics</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/settings_dialog.py" line="109" />
+      <location filename="../../omnisat_qgis/gui/settings_dialog.py" line="110" />
       <source>Install runner</source>
       <translation>Installer le runner</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/settings_dialog.py" line="138" />
+      <location filename="../../omnisat_qgis/gui/settings_dialog.py" line="139" />
       <source>Runner: not installed — click Install runner, or enter a remote URL</source>
       <translation>Runner : non installé — cliquez sur Installer le runner, ou saisissez une URL distante</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/settings_dialog.py" line="146" />
+      <location filename="../../omnisat_qgis/gui/settings_dialog.py" line="147" />
       <source>Runner: not running ({reason}); it starts when the panel connects</source>
       <translation>Runner : arrêté ({reason}) ; il démarre quand le panneau se connecte</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/settings_dialog.py" line="149" />
+      <location filename="../../omnisat_qgis/gui/settings_dialog.py" line="150" />
       <source>Runner: {version} on {device} (torch {torch}, path access {paths})</source>
       <translation>Runner : {version} sur {device} (torch {torch}, accès aux chemins {paths})</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/settings_dialog.py" line="153" />
+      <location filename="../../omnisat_qgis/gui/settings_dialog.py" line="154" />
       <source>OmniSat: runner health</source>
       <translation>OmniSat : état du runner</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/settings_dialog.py" line="158" />
+      <location filename="../../omnisat_qgis/gui/settings_dialog.py" line="159" />
       <source>Install: probe failed: {reason}</source>
       <translation>Installation : échec de la détection : {reason}</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/settings_dialog.py" line="162" />
+      <location filename="../../omnisat_qgis/gui/settings_dialog.py" line="163" />
       <source>Install: no usable Python 3.10+ found: {reason}</source>
       <translation>Installation : aucun Python 3.10+ utilisable trouvé : {reason}</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/settings_dialog.py" line="165" />
+      <location filename="../../omnisat_qgis/gui/settings_dialog.py" line="166" />
       <source>Install would use {python} and PyTorch {build} ({reason})</source>
       <translation>L'installation utiliserait {python} et PyTorch {build} ({reason})</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/settings_dialog.py" line="168" />
+      <location filename="../../omnisat_qgis/gui/settings_dialog.py" line="169" />
       <source>OmniSat: probe Python and GPU</source>
       <translation>OmniSat : détection de Python et du GPU</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/settings_dialog.py" line="178" />
+      <location filename="../../omnisat_qgis/gui/settings_dialog.py" line="179" />
       <source>The token could not be stored in QGIS's authentication database (master password not set?): it is used for this session only.</source>
       <translation>Le jeton n'a pas pu être enregistré dans la base d'authentification de QGIS (mot de passe principal non défini ?) : il ne sert que pour cette session.</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/settings_dialog.py" line="185" />
+      <location filename="../../omnisat_qgis/gui/settings_dialog.py" line="186" />
       <source>OmniSat: stop the previous runner</source>
       <translation>OmniSat : arrêt du runner précédent</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/settings_dialog.py" line="192" />
+      <location filename="../../omnisat_qgis/gui/settings_dialog.py" line="193" />
       <source>Testing the runner…</source>
       <translation>Test du runner…</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/settings_dialog.py" line="196" />
+      <location filename="../../omnisat_qgis/gui/settings_dialog.py" line="197" />
       <source>not reachable: {reason}</source>
       <translation>injoignable : {reason}</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/settings_dialog.py" line="198" />
+      <location filename="../../omnisat_qgis/gui/settings_dialog.py" line="199" />
       <source>runner {version} on {device} (torch {torch}, protocol {protocol}, path access {paths})</source>
       <translation>runner {version} sur {device} (torch {torch}, protocole {protocol}, accès aux chemins {paths})</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/settings_dialog.py" line="201" />
+      <location filename="../../omnisat_qgis/gui/settings_dialog.py" line="202" />
       <source> — running a tiny classification…</source>
       <translation> — petite classification de test en cours…</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/settings_dialog.py" line="205" />
+      <location filename="../../omnisat_qgis/gui/settings_dialog.py" line="206" />
       <source>selftest failed: {reason}</source>
       <translation>échec de l'autotest : {reason}</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/settings_dialog.py" line="208" />
+      <location filename="../../omnisat_qgis/gui/settings_dialog.py" line="209" />
       <source>selftest passed: tiny scene trained in {train} s and classified in {classify} s</source>
       <translation>autotest réussi : petite scène entraînée en {train} s et classée en {classify} s</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/settings_dialog.py" line="216" />
+      <location filename="../../omnisat_qgis/gui/settings_dialog.py" line="217" />
       <source>OmniSat: test runner</source>
       <translation>OmniSat : test du runner</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/settings_dialog.py" line="236" />
+      <location filename="../../omnisat_qgis/gui/settings_dialog.py" line="237" />
       <source>Diagnostics failed: {reason}</source>
       <translation>Échec des diagnostics : {reason}</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/settings_dialog.py" line="239" />
+      <location filename="../../omnisat_qgis/gui/settings_dialog.py" line="240" />
       <source>Diagnostics copied to the clipboard (paths and tokens redacted).</source>
       <translation>Diagnostics copiés dans le presse-papiers (chemins et jetons masqués).</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/settings_dialog.py" line="241" />
+      <location filename="../../omnisat_qgis/gui/settings_dialog.py" line="242" />
       <source>Collecting diagnostics…</source>
       <translation>Collecte des diagnostics…</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/settings_dialog.py" line="242" />
+      <location filename="../../omnisat_qgis/gui/settings_dialog.py" line="243" />
       <source>OmniSat: diagnostics</source>
       <translation>OmniSat : diagnostics</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/settings_dialog.py" line="251" />
+      <location filename="../../omnisat_qgis/gui/settings_dialog.py" line="252" />
       <source>Still looking for a Python and a GPU: try again in a moment.</source>
       <translation>Recherche d'un Python et d'un GPU en cours : réessayez dans un instant.</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/settings_dialog.py" line="254" />
+      <location filename="../../omnisat_qgis/gui/settings_dialog.py" line="255" />
       <source>No usable Python 3.10+ found: {reason}</source>
       <translation>Aucun Python 3.10+ utilisable trouvé : {reason}</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/settings_dialog.py" line="258" />
+      <location filename="../../omnisat_qgis/gui/settings_dialog.py" line="259" />
       <source>The runner package was not found next to the plugin; see docs/install.md</source>
       <translation>Le paquet du runner est introuvable à côté de l'extension ; voir docs/install.md</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/settings_dialog.py" line="261" />
+      <location filename="../../omnisat_qgis/gui/settings_dialog.py" line="262" />
       <source>Installing the runner with PyTorch {build} ({reason})…</source>
       <translation>Installation du runner avec PyTorch {build} ({reason})…</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/settings_dialog.py" line="269" />
+      <location filename="../../omnisat_qgis/gui/settings_dialog.py" line="270" />
       <source>Runner installed: {info}</source>
       <translation>Runner installé : {info}</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/settings_dialog.py" line="271" />
+      <location filename="../../omnisat_qgis/gui/settings_dialog.py" line="272" />
       <source>Install failed: {reason}</source>
       <translation>Échec de l'installation : {reason}</translation>
     </message>
@@ -604,34 +609,29 @@
       <translation>Paramètres OmniSat</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/settings_dialog.py" line="89" />
+      <location filename="../../omnisat_qgis/gui/settings_dialog.py" line="90" />
       <source>empty: a local runner started by the plugin; or https://gpu-server:8443</source>
       <translation>vide : un runner local démarré par l'extension ; ou https://serveur-gpu:8443</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/settings_dialog.py" line="92" />
+      <location filename="../../omnisat_qgis/gui/settings_dialog.py" line="93" />
       <source>Kept in QGIS's encrypted authentication database</source>
       <translation>Conservé dans la base d'authentification chiffrée de QGIS</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/settings_dialog.py" line="96" />
+      <location filename="../../omnisat_qgis/gui/settings_dialog.py" line="97" />
       <source>Runner Python</source>
       <translation>Python du runner</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/settings_dialog.py" line="97" />
+      <location filename="../../omnisat_qgis/gui/settings_dialog.py" line="98" />
       <source>Runner home</source>
       <translation>Dossier du runner</translation>
     </message>
     <message>
-      <location filename="../../omnisat_qgis/gui/settings_dialog.py" line="98" />
+      <location filename="../../omnisat_qgis/gui/settings_dialog.py" line="99" />
       <source>Remote runner URL</source>
       <translation>URL du runner distant</translation>
-    </message>
-    <message>
-      <location filename="../../omnisat_qgis/gui/settings_dialog.py" line="99" />
-      <source>Remote runner token</source>
-      <translation>Jeton du runner distant</translation>
     </message>
     <message>
       <location filename="../../omnisat_qgis/processing/base.py" line="49" />
@@ -707,6 +707,31 @@
       <location filename="../../omnisat_qgis/processing/export_map.py" line="42" />
       <source>Model name (printed on the map)</source>
       <translation>Nom du modèle (imprimé sur la carte)</translation>
+    </message>
+    <message>
+      <location filename="../../omnisat_qgis/processing/export_map.py" line="45" />
+      <source>Polygons</source>
+      <translation>Polygones</translation>
+    </message>
+    <message>
+      <location filename="../../omnisat_qgis/processing/export_map.py" line="45" />
+      <source>Area table (CSV)</source>
+      <translation>Tableau des surfaces (CSV)</translation>
+    </message>
+    <message>
+      <location filename="../../omnisat_qgis/processing/export_map.py" line="46" />
+      <source>Area report (HTML)</source>
+      <translation>Rapport des surfaces (HTML)</translation>
+    </message>
+    <message>
+      <location filename="../../omnisat_qgis/processing/export_map.py" line="46" />
+      <source>Map (PDF)</source>
+      <translation>Carte (PDF)</translation>
+    </message>
+    <message>
+      <location filename="../../omnisat_qgis/processing/export_map.py" line="47" />
+      <source>Map (PNG)</source>
+      <translation>Carte (PNG)</translation>
     </message>
     <message>
       <location filename="../../omnisat_qgis/processing/finetune.py" line="27" />

@@ -42,9 +42,10 @@ class ExportMapAlgorithm(QgsProcessingAlgorithm):
         self.addParameter(QgsProcessingParameterString("MODEL_NAME", tr("Model name (printed on the map)"), "",
                                                        optional=True))
         self.addParameter(QgsProcessingParameterFolderDestination("OUTPUT_FOLDER", tr("Output folder")))
-        for key, label in (("POLYGONS", "Polygons"), ("AREAS_CSV", "Area table (CSV)"),
-                           ("AREAS_HTML", "Area report (HTML)"), ("PDF", "Map (PDF)"), ("PNG", "Map (PNG)")):
-            self.addOutput(QgsProcessingOutputFile(key, tr(label)))
+        for key, label in (("POLYGONS", tr("Polygons")), ("AREAS_CSV", tr("Area table (CSV)")),
+                           ("AREAS_HTML", tr("Area report (HTML)")), ("PDF", tr("Map (PDF)")),
+                           ("PNG", tr("Map (PNG)"))):
+            self.addOutput(QgsProcessingOutputFile(key, label))
 
     def flags(self):
         # the print layout renders with the GUI's fonts: run in the main thread
