@@ -35,6 +35,7 @@ from qgis.core import (
 from qgis.PyQt.QtCore import Qt
 from qgis.PyQt.QtGui import QFont
 
+from omnisat_qgis.qtcompat import layout_millimeters
 from omnisat_qgis.styling import classes_from_raster, style_class_map
 
 gdal.UseExceptions()
@@ -118,6 +119,9 @@ def polygons(class_map: str, confidence: str | None, classes: list[dict[str, Any
 def print_map(class_map_layer: QgsRasterLayer, pdf: str, png: str, title: str, model_name: str) -> tuple[str, str]:
     """A one-page A4 landscape map: title, map, legend, scale bar, north arrow, CRS, date, model."""
     project = QgsProject.instance()
+    renderer = class_map_layer.renderer()
+    if renderer is None or renderer.type() != "paletted":  # a map without its .qml: classes from the file itself
+        style_class_map(class_map_layer, None, save=False)
     if not project.crs().isValid():  # a headless or empty project: distances and scale need a CRS and ellipsoid
         project.setCrs(class_map_layer.crs())
     if project.ellipsoid() in ("", "NONE"):
@@ -137,8 +141,7 @@ def _print_map(project: QgsProject, class_map_layer: QgsRasterLayer, pdf: str, p
     layout = QgsPrintLayout(project)
     layout.initializeDefaults()
     layout.setName(title)
-    mm = QgsUnitTypes.LayoutUnit.LayoutMillimeters if hasattr(QgsUnitTypes, "LayoutUnit") else \
-        QgsUnitTypes.LayoutMillimeters
+    mm = layout_millimeters()
     label = QgsLayoutItemLabel(layout)
     label.setText(title)
     label.setFont(QFont("Sans", 18))
@@ -219,20 +222,31 @@ def _fit(extent, aspect: float):
     return QgsRectangle(c.x() - w / 2, c.y() - h / 2, c.x() + w / 2, c.y() + h / 2)
 
 
-def export_all(class_map: str, confidence: str | None, out_dir: str, title: str, model_name: str) -> dict[str, str]:
-    """Every export a forester asks for, from a class map written by the runner (names and colours inside it)."""
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    stem = Path(class_map).stem
+def export_paths(class_map: str, out_dir: str) -> dict[str, str]:
+    """Where each export of `class_map` goes in `out_dir` (named after the class map)."""
+    out, stem = Path(out_dir), Path(class_map).stem
+    return {"polygons": str(out / f"{stem}_polygons.gpkg"), "areas_csv": str(out / f"{stem}_areas.csv"),
+            "areas_html": str(out / f"{stem}_areas.html"), "pdf": str(out / f"{stem}_map.pdf"),
+            "png": str(out / f"{stem}_map.png")}
+
+
+def export_tables(class_map: str, confidence: str | None, paths: dict[str, str], title: str,
+                  model_name: str) -> list[dict[str, Any]]:
+    """The polygons and the area report (GDAL and numpy only: safe on a worker thread); returns the classes."""
+    Path(paths["polygons"]).parent.mkdir(parents=True, exist_ok=True)
     layer = QgsRasterLayer(class_map, "Classes")
     if not layer.isValid():
         raise RuntimeError(f"class map {class_map} cannot be opened")
     classes = classes_from_raster(layer)
-    style_class_map(layer, classes, save=False)
-    paths = {"polygons": str(out / f"{stem}_polygons.gpkg"), "areas_csv": str(out / f"{stem}_areas.csv"),
-             "areas_html": str(out / f"{stem}_areas.html"), "pdf": str(out / f"{stem}_map.pdf"),
-             "png": str(out / f"{stem}_map.png")}
     polygons(class_map, confidence, classes, paths["polygons"])
     write_area_report(class_areas(class_map, classes), paths["areas_csv"], paths["areas_html"], title, model_name)
+    return classes
+
+
+def export_all(class_map: str, confidence: str | None, out_dir: str, title: str, model_name: str) -> dict[str, str]:
+    """Every export a forester asks for, from a class map written by the runner (names and colours inside it)."""
+    paths = export_paths(class_map, out_dir)
+    export_tables(class_map, confidence, paths, title, model_name)
+    layer = QgsRasterLayer(class_map, "Classes")
     print_map(layer, paths["pdf"], paths["png"], title, model_name)
     return paths

@@ -7,10 +7,10 @@ from pathlib import Path
 from qgis.core import QgsApplication
 from qgis.PyQt.QtCore import Qt
 from qgis.PyQt.QtGui import QIcon
-from qgis.PyQt.QtWidgets import QAction
 
-from omnisat_qgis import runner_manager
+from omnisat_qgis import i18n, runner_manager
 from omnisat_qgis.processing.provider import OmniSatProvider
+from omnisat_qgis.qtcompat import QAction
 
 ICON = Path(__file__).resolve().parent / "icon.svg"
 
@@ -21,6 +21,7 @@ class OmniSatPlugin:
         self.action: QAction | None = None
         self.dock = None
         self.provider: OmniSatProvider | None = None
+        i18n.install()  # before any widget or algorithm is made: their texts are translated when built
 
     def initProcessing(self) -> None:
         self.provider = OmniSatProvider()
@@ -33,7 +34,7 @@ class OmniSatPlugin:
         self.dock = OmniSatDock(self.iface, self.iface.mainWindow())
         self.iface.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.dock)
         self.dock.hide()
-        self.action = QAction(QIcon(str(ICON)), "OmniSat", self.iface.mainWindow())
+        self.action = QAction(QIcon(str(ICON)), i18n.tr("OmniSat"), self.iface.mainWindow())
         self.action.setCheckable(True)
         self.action.toggled.connect(self.dock.setVisible)
         self.dock.visibilityChanged.connect(self.action.setChecked)
@@ -43,8 +44,7 @@ class OmniSatPlugin:
     def unload(self) -> None:
         """Remove everything this plugin added and stop the runner it started."""
         if self.dock is not None:
-            if self.dock.task is not None:
-                self.dock.task.cancel()
+            self.dock.cancel()
             self.iface.removeDockWidget(self.dock)
             self.dock.deleteLater()
             self.dock = None
@@ -57,3 +57,4 @@ class OmniSatPlugin:
             QgsApplication.processingRegistry().removeProvider(self.provider)
             self.provider = None
         runner_manager.shutdown()
+        i18n.remove()

@@ -3,7 +3,8 @@
 A runner on a GPU server says `"path_access": false` in /v1/health. Then each input file of a job spec is
 uploaded (streamed from disk in chunks, never read whole into memory), the spec is rewritten with the
 runner-side paths, outputs are directed to a folder the runner creates under its home, and after the job the
-result files are downloaded next to where the user asked for them. Standard library only (urllib).
+result files are downloaded next to where the user asked for them. Standard library only (urllib, streaming both
+ways), through the proxy QGIS is set to use (tasks.qgis_proxy) unless the URL is excluded; never for loopback.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+from omnisat_qgis.client import is_loopback
 
 CHUNK = 1024 * 1024
 SINGLE_PATH_KEYS = ("aerial", "labels")
@@ -63,11 +66,20 @@ class _CountingReader:
 class RemoteFiles:
     """Upload/download against one runner (`base_url` like https://gpu.example.org/omnisat, `token`)."""
 
-    def __init__(self, base_url: str, token: str, timeout: float = 300, context: ssl.SSLContext | None = None):
+    def __init__(self, base_url: str, token: str, timeout: float = 300, context: ssl.SSLContext | None = None,
+                 proxy: str | None = None):
+        """`proxy`: an http(s):// proxy URL (QGIS's proxy setting, see tasks.qgis_proxy); None: the environment's.
+        A runner on this machine is always reached directly."""
         self.base_url = base_url.rstrip("/")
         self.token = token
         self.timeout = timeout
         self.context = context
+        handlers: list = [urllib.request.HTTPSHandler(context=context)] if context is not None else []
+        if is_loopback(self.base_url):
+            handlers.append(urllib.request.ProxyHandler({}))
+        elif proxy:
+            handlers.append(urllib.request.ProxyHandler({"http": proxy, "https": proxy}))
+        self.opener = urllib.request.build_opener(*handlers)
 
     def _request(self, method: str, path: str, query: dict[str, str] | None = None, data=None,
                  headers: dict[str, str] | None = None):
@@ -77,7 +89,7 @@ class RemoteFiles:
         request = urllib.request.Request(url, data=data, method=method,  # nosec B310: scheme checked above
                                          headers={"Authorization": f"Bearer {self.token}", **(headers or {})})
         try:
-            return urllib.request.urlopen(request, timeout=self.timeout, context=self.context)  # nosec B310
+            return self.opener.open(request, timeout=self.timeout)  # nosec B310
         except urllib.error.HTTPError as err:
             detail = err.read(4000).decode("utf-8", "replace")
             try:

@@ -16,6 +16,7 @@ import json
 import os
 import subprocess  # nosec B404: the runner is started with a fixed argument list, no shell
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -68,6 +69,19 @@ class RunnerManager:
         self.remote = (url, token) if url else None
         self.proc: subprocess.Popen | None = None
         self._client: RunnerClient | None = None
+        # why a lock: the dock's background tasks (connect, model list, jobs) may all ask for a client at once;
+        # without it each would start its own runner
+        self._lock = threading.RLock()
+
+    @property
+    def installed(self) -> bool:
+        """A runner can be reached or started: a remote URL, or a runner Python that exists."""
+        return bool(self.remote) or bool(self.python and Path(self.python).exists())
+
+    @property
+    def connected(self) -> bool:
+        """A client was made and answered (no request is made here: safe on the main thread)."""
+        return self._client is not None
 
     @property
     def started_here(self) -> bool:
@@ -75,6 +89,10 @@ class RunnerManager:
 
     def client(self, start: bool = True, timeout: float = 120) -> RunnerClient:
         """A client for a live runner: the configured remote one, a running local one, or one started now."""
+        with self._lock:
+            return self._client_locked(start, timeout)
+
+    def _client_locked(self, start: bool, timeout: float) -> RunnerClient:
         if self.remote:
             self._client = self._client or RunnerClient(*self.remote)
             return self._client
@@ -110,18 +128,23 @@ class RunnerManager:
             return None
 
     def start(self, timeout: float = 120) -> RunnerClient:
+        with self._lock:
+            return self._start_locked(timeout)
+
+    def _start_locked(self, timeout: float) -> RunnerClient:
         if not self.python or not Path(self.python).exists():
             raise RunnerError("no runner Python is configured: install the runner (OmniSat settings ▸ Install "
                               "runner) or set its Python in the settings")
         self.home.mkdir(parents=True, exist_ok=True)
         state_file = self.home / "runner.json"
         state_file.unlink(missing_ok=True)
-        log = open(self.home / "plugin-started-runner.log", "ab")  # noqa: SIM115 - lives with the process
         kwargs = {"creationflags": 0x08000000} if sys.platform == "win32" else {}  # no console window
-        self.proc = subprocess.Popen(  # nosec B603 - our runner's interpreter, fixed arguments
-            [self.python, "-m", "runner", "serve", "--home", str(self.home), "--port", "0",
-             "--exit-with-pid", str(os.getpid()), *(a for r in self.output_roots for a in ("--write-root", r))],
-            cwd=str(self.home), env=clean_env(repo_dir()), stdout=log, stderr=subprocess.STDOUT, **kwargs)
+        # the child gets its own copy of the log's descriptor: ours is closed as soon as it started
+        with open(self.home / "plugin-started-runner.log", "ab") as log:
+            self.proc = subprocess.Popen(  # nosec B603 - our runner's interpreter, fixed arguments
+                [self.python, "-m", "runner", "serve", "--home", str(self.home), "--port", "0",
+                 "--exit-with-pid", str(os.getpid()), *(a for r in self.output_roots for a in ("--write-root", r))],
+                cwd=str(self.home), env=clean_env(repo_dir()), stdout=log, stderr=subprocess.STDOUT, **kwargs)
         atexit.register(self.stop)  # idempotent; also covers a manager that `configure` has since replaced
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -138,6 +161,10 @@ class RunnerManager:
 
     def stop(self) -> None:
         """Stop the runner this plugin started (a runner started elsewhere is left alone)."""
+        with self._lock:
+            self._stop_locked()
+
+    def _stop_locked(self) -> None:
         self._client = None
         if self.proc is None:
             return
@@ -151,8 +178,9 @@ class RunnerManager:
         self.proc = None
 
     def restart(self) -> RunnerClient:
-        self.stop()
-        return self.start()
+        with self._lock:
+            self._stop_locked()
+            return self._start_locked(120)
 
     def allow_writes_to(self, folder: str | Path) -> RunnerClient:
         """Restart the runner this plugin started with `folder` as one more write root, and return its client.
@@ -177,6 +205,7 @@ class RunnerManager:
 
 
 _MANAGER: RunnerManager | None = None
+_PREVIOUS: RunnerManager | None = None
 
 
 def manager() -> RunnerManager:
@@ -187,12 +216,21 @@ def manager() -> RunnerManager:
     return _MANAGER
 
 
-def configure(**kwargs) -> RunnerManager:
-    global _MANAGER
-    if _MANAGER is not None:
+def configure(stop_previous: bool = True, **kwargs) -> RunnerManager:
+    """Replace the session's manager. `stop_previous=False` leaves stopping the old one (see `previous`) to the
+    caller, e.g. in a background task, since stopping waits for the runner process to exit."""
+    global _MANAGER, _PREVIOUS
+    _PREVIOUS = _MANAGER
+    if _MANAGER is not None and stop_previous:
         _MANAGER.stop()
+        _PREVIOUS = None
     _MANAGER = RunnerManager(**kwargs)
     return _MANAGER
+
+
+def previous() -> RunnerManager | None:
+    """The manager `configure(stop_previous=False)` replaced, still to be stopped."""
+    return _PREVIOUS
 
 
 def current_client() -> RunnerClient:
@@ -204,19 +242,22 @@ def current_client() -> RunnerClient:
 
 
 def shutdown() -> None:
-    global _MANAGER
-    if _MANAGER is not None:
-        _MANAGER.stop()
-    _MANAGER = None
+    global _MANAGER, _PREVIOUS
+    for m in (_MANAGER, _PREVIOUS):
+        if m is not None:
+            m.stop()
+    _MANAGER = _PREVIOUS = None
 
 
 def _settings() -> dict:
     from qgis.core import QgsSettings
 
+    from omnisat_qgis.token_store import read_token
+
     s = QgsSettings()
+    url = s.value("omnisat/runner_url", "") or None
     out = {"python": s.value("omnisat/runner_python", "") or None,
            "home": s.value("omnisat/runner_home", "") or None,
-           "url": s.value("omnisat/runner_url", "") or None,
-           "token": s.value("omnisat/runner_token", "") or None,
+           "url": url, "token": read_token(),
            "output_roots": [r for r in str(s.value("omnisat/output_roots", "") or "").split(os.pathsep) if r]}
     return out

@@ -7,6 +7,7 @@ import json
 from typing import Any
 
 from qgis.core import (
+    QgsColorRampLegendNodeSettings,
     QgsColorRampShader,
     QgsPalettedRasterRenderer,
     QgsRasterLayer,
@@ -14,6 +15,8 @@ from qgis.core import (
     QgsSingleBandPseudoColorRenderer,
 )
 from qgis.PyQt.QtGui import QColor
+
+from omnisat_qgis.i18n import tr
 
 
 def classes_from_raster(layer: QgsRasterLayer) -> list[dict[str, Any]]:
@@ -54,9 +57,15 @@ def style_class_map(layer: QgsRasterLayer, classes: list[dict[str, Any]] | None 
 def style_confidence(layer: QgsRasterLayer, save: bool = True) -> None:
     shader_fn = QgsColorRampShader(0.0, 1.0)
     shader_fn.setColorRampType(QgsColorRampShader.Type.Interpolated)
-    shader_fn.setColorRampItemList([QgsColorRampShader.ColorRampItem(0.0, QColor("#d7191c"), "0 unsure"),
+    shader_fn.setColorRampItemList([QgsColorRampShader.ColorRampItem(0.0, QColor("#d7191c"), tr("0 unsure")),
                                     QgsColorRampShader.ColorRampItem(0.5, QColor("#ffffbf"), "0.5"),
-                                    QgsColorRampShader.ColorRampItem(1.0, QColor("#1a9641"), "1 confident")])
+                                    QgsColorRampShader.ColorRampItem(1.0, QColor("#1a9641"), tr("1 confident"))])
+    # why: an interpolated ramp's legend is a continuous bar labelled with the raw minimum and maximum (0 and 1)
+    # unless told otherwise; the analyst should read what the ends mean
+    legend = QgsColorRampLegendNodeSettings()
+    legend.setMinimumLabel(tr("0 unsure"))
+    legend.setMaximumLabel(tr("1 confident"))
+    shader_fn.setLegendSettings(legend)
     shader = QgsRasterShader()
     shader.setRasterShaderFunction(shader_fn)
     renderer = QgsSingleBandPseudoColorRenderer(layer.dataProvider(), 1, shader)

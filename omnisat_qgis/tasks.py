@@ -21,6 +21,24 @@ def log(message: str, level=Qgis.MessageLevel.Info) -> None:
     QgsMessageLog.logMessage(message, LOG_TAG, level)
 
 
+def qgis_proxy(url: str) -> str | None:
+    """The HTTP(S) proxy QGIS is set to use for `url` (Options ▸ Network), None when off, excluded or SOCKS (the
+    file transfers stream with urllib, which speaks HTTP proxies only; requests go through QGIS's own stack)."""
+    from qgis.core import QgsSettings
+
+    from omnisat_qgis.installer.environment import proxy_from_qgis_settings
+
+    s = QgsSettings()
+    keys = ("proxy/proxyEnabled", "proxy/proxyHost", "proxy/proxyType", "proxy/proxyPort", "proxy/proxyUser",
+            "proxy/proxyPassword")
+    proxy = proxy_from_qgis_settings({k: s.value(k, "") for k in keys})
+    excluded = s.value("proxy/proxyExcludedUrls", "") or ""
+    excluded = excluded if isinstance(excluded, list) else [e for e in str(excluded).split("|") if e]
+    if proxy is None or proxy.startswith("socks") or any(url.startswith(e.strip()) for e in excluded if e.strip()):
+        return None
+    return proxy
+
+
 def follow_job(client: RunnerClient, job_id: str, is_cancelled: Callable[[], bool],
                on_progress: Callable[[float, dict], None], poll: float = 0.5) -> dict[str, Any]:
     """Poll a job until it ends; cancel it on the runner when asked. Returns the final job."""
@@ -63,7 +81,8 @@ class RunnerJobTask(QgsTask):
             from omnisat_qgis.remote import RemoteError, RemoteFiles, RemoteJob, needs_upload
 
             if needs_upload(client.health()):  # a runner on another machine: send the files, fetch results
-                remote = RemoteJob(RemoteFiles(client.url, client.token), cancelled=self.isCanceled)
+                remote = RemoteJob(RemoteFiles(client.url, client.token, proxy=qgis_proxy(client.url)),
+                                   cancelled=self.isCanceled)
                 spec = remote.prepare(spec)
             try:
                 job = client.submit(self.kind, spec)
@@ -101,4 +120,5 @@ class RunnerJobTask(QgsTask):
             self.on_done(self.job, None)
         else:
             state = (self.job or {}).get("state")
-            self.on_done(self.job, "cancelled" if state == "cancelled" else (self.error or "failed"))
+            cancelled = state == "cancelled" or (self.isCanceled() and state in (None, "queued", "running"))
+            self.on_done(self.job, "cancelled" if cancelled else (self.error or "failed"))

@@ -87,3 +87,119 @@ def test_no_band_list_is_declared_outside_the_registry() -> None:
     files = [f for d in ("runner", "omnisat_qgis") for f in sorted((ROOT / d).rglob("*.py")) if f != registry]
     bad = [f"{f.relative_to(ROOT)}:{line} declares {values}" for f in files for line, values in _band_list_literals(f)]
     assert not bad, "band lists declared outside runner/modalities.py:\n" + "\n".join(bad)
+
+
+# -- Qt6 / QGIS 4 readiness ----------------------------------------------------------------------------------------
+# Names QGIS's Qt6 migration guide (and its pyqt5_to_pyqt6 script) lists as gone or moved in Qt6 / PyQt6: code that
+# uses them loads in QGIS 3 and breaks in QGIS 4. Only omnisat_qgis/qtcompat.py may name them, behind a version check.
+QT5_ONLY = {
+    r"\.exec_\(": "exec_() → exec()",
+    r"\.print_\(": "print_() → print()",
+    r"\bQVariant\b": "QVariant types → QMetaType.Type (qtcompat.field_type for QgsField)",
+    r"\bQRegExp\w*": "QRegExp → QRegularExpression",
+    r"\bQDesktopWidget\b|\.desktop\(\)": "QDesktopWidget → QScreen",
+    r"QtWidgets import[^\n]*\b(QAction|QActionGroup|QShortcut|QUndoCommand|QUndoStack)\b":
+        "QAction/QActionGroup/QShortcut/QUndo* moved to QtGui (import via qtcompat)",
+    r"\bQtWidgets\.(QAction|QActionGroup|QShortcut)\b": "moved to QtGui",
+    r"fontMetrics\(\)\.width\(|QFontMetrics\w*\([^)]*\)\.width\(": "QFontMetrics.width → horizontalAdvance",
+    r"\bQTextCodec\b|\bQStringRef\b|\bQStringList\b": "removed from Qt6",
+    r"\bQtWebKit\w*|\bQGLWidget\b|\bQMatrix\b|\bQSound\b": "removed from Qt6",
+    r"\.setMargin\(": "QLayout.setMargin → setContentsMargins",
+    r"\bQt\.MidButton\b|\.delta\(\)": "Qt.MidButton / QWheelEvent.delta removed",
+    r"\bfrom PyQt5\b|\bimport PyQt5\b": "import through qgis.PyQt",
+    r"\bQtCore\.pyqtSignature\b|\bSIGNAL\(|\bSLOT\(": "old-style signals",
+}
+QT_COMPAT_MODULE = "omnisat_qgis/qtcompat.py"
+
+
+def qt5_only_uses(path: Path) -> list[str]:
+    import re
+
+    text = path.read_text()
+    found = []
+    for pattern, why in QT5_ONLY.items():
+        for m in re.finditer(pattern, text):
+            line = text.count("\n", 0, m.start()) + 1
+            found.append(f"{path.relative_to(ROOT)}:{line}: {m.group(0)!r} ({why})")
+    return found
+
+
+def test_qt5_only_scan_finds_what_it_should(tmp_path: Path) -> None:
+    src = ROOT / "omnisat_qgis" / "_probe_tmp.py"
+    try:
+        src.write_text("from qgis.PyQt.QtWidgets import QAction, QLabel\nd.exec_()\nf = QVariant.String\n"
+                       "w = self.fontMetrics().width('x')\n")
+        assert len(qt5_only_uses(src)) == 4
+    finally:
+        src.unlink()
+
+
+def test_plugin_uses_no_qt5_only_api() -> None:
+    files = [f for f in sorted((ROOT / "omnisat_qgis").rglob("*.py")) if f.relative_to(ROOT).as_posix()
+             != QT_COMPAT_MODULE]
+    bad = [hit for f in files for hit in qt5_only_uses(f)]
+    assert not bad, "Qt5-only API in the plugin (breaks in QGIS 4):\n" + "\n".join(bad)
+
+
+def _unscoped_enums(path: Path, namespaces: dict) -> list[str]:
+    """`Qt.AlignLeft`-style accesses: a class attribute that is an enum *value* (Qt6 wants `Qt.AlignmentFlag.…`)."""
+    tree = ast.parse(path.read_text(), filename=str(path))
+    bad = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id in namespaces:
+            owner = namespaces[node.value.id]
+            value = getattr(owner, node.attr, None)
+            if value is None or isinstance(value, type) or callable(value) or isinstance(value, bool) \
+                    or type(value) is owner:  # the owner is the enum itself: already scoped
+                continue
+            if isinstance(value, int) and type(value) is not int and type(value).__name__ != node.attr:
+                bad.append(f"{path.relative_to(ROOT)}:{node.lineno}: {node.value.id}.{node.attr} → "
+                           f"{node.value.id}.{type(value).__name__}.{node.attr}")
+    return bad
+
+
+def test_unscoped_enum_scan_finds_what_it_should(tmp_path: Path) -> None:
+    pytest.importorskip("qgis.core")
+    from qgis.core import QgsTask
+    from qgis.PyQt.QtCore import Qt
+
+    src = ROOT / "omnisat_qgis" / "_probe_enum_tmp.py"
+    try:
+        src.write_text("a = Qt.AlignLeft\nb = Qt.AlignmentFlag.AlignLeft\nc = QgsTask.CanCancel\nd = Qt.red\n")
+        hits = _unscoped_enums(src, {"Qt": Qt, "QgsTask": QgsTask})
+        assert [h.split(": ")[1].split(" ")[0] for h in hits] == ["Qt.AlignLeft", "QgsTask.CanCancel", "Qt.red"]
+    finally:
+        src.unlink()
+
+
+def test_plugin_uses_scoped_enums_only() -> None:
+    """Every enum value is reached through its enum (Qt.AlignmentFlag.AlignLeft, QgsTask.Flag.CanCancel)."""
+    pytest.importorskip("qgis.core")
+    import importlib
+
+    files = sorted((ROOT / "omnisat_qgis").rglob("*.py"))
+    bad = []
+    for f in files:
+        namespaces = {}
+        for node in ast.walk(ast.parse(f.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.module and node.module.split(".")[0] == "qgis":
+                try:
+                    module = importlib.import_module(node.module)
+                except ImportError:
+                    continue
+                for alias in node.names:
+                    obj = getattr(module, alias.name, None)
+                    if isinstance(obj, type):
+                        namespaces[alias.asname or alias.name] = obj
+        bad += _unscoped_enums(f, namespaces)
+    assert not bad, "unscoped enums (Qt6 needs the enum's name):\n" + "\n".join(bad)
+
+
+def test_metadata_declares_qgis4_and_qt6() -> None:
+    import configparser
+
+    meta = configparser.ConfigParser()
+    meta.read(ROOT / "omnisat_qgis" / "metadata.txt")
+    general = meta["general"]
+    assert general.get("supportsQt6", "").lower() in ("true", "yes")
+    assert general["qgisMaximumVersion"].startswith("4.")

@@ -1,6 +1,8 @@
 """Build the plugin zip for the QGIS plugin repository (`make package`) or install it into a QGIS profile.
 
-The zip holds one top folder, `omnisat_qgis/`, with the plugin package, metadata.txt and LICENSE; no caches.
+The zip holds one top folder, `omnisat_qgis/`, with the plugin package (metadata.txt lives inside it, so a
+development checkout's `omnisat_qgis/` linked into a profile's plugins folder is a complete plugin too), the
+compiled translations and LICENSE; no caches, no translation sources.
 `--install` copies that folder into the default profile's plugins directory (or `--profile-dir`).
 """
 
@@ -15,7 +17,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 PLUGIN = "omnisat_qgis"
 EXCLUDE_DIRS = {"__pycache__", ".pytest_cache"}
-EXCLUDE_SUFFIXES = {".pyc", ".pyo"}
+EXCLUDE_SUFFIXES = {".pyc", ".pyo", ".ts"}
 
 
 def plugin_files() -> list[tuple[Path, str]]:
@@ -24,7 +26,6 @@ def plugin_files() -> list[tuple[Path, str]]:
         if path.is_dir() or EXCLUDE_DIRS & set(path.parts) or path.suffix in EXCLUDE_SUFFIXES:
             continue
         files.append((path, f"{PLUGIN}/{path.relative_to(REPO / PLUGIN).as_posix()}"))
-    files.append((REPO / "metadata.txt", f"{PLUGIN}/metadata.txt"))
     files.append((REPO / "LICENSE", f"{PLUGIN}/LICENSE"))
     return files
 

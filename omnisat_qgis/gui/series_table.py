@@ -5,12 +5,13 @@ from __future__ import annotations
 import datetime as dt
 import fnmatch
 
-from qgis.core import QgsMapLayerType, QgsProject, QgsRasterLayer
+from qgis.core import QgsProject, QgsRasterLayer
 from qgis.PyQt.QtCore import Qt
 from qgis.PyQt.QtGui import QColor
-from qgis.PyQt.QtWidgets import QTableWidget, QTableWidgetItem
+from qgis.PyQt.QtWidgets import QHeaderView, QTableWidget, QTableWidgetItem
 
 from omnisat_qgis.dates import date_problems, layer_date
+from omnisat_qgis.i18n import tr
 from omnisat_qgis.params import SeriesLayer
 
 CHECKED, UNCHECKED = Qt.CheckState.Checked, Qt.CheckState.Unchecked
@@ -19,11 +20,16 @@ CHECKED, UNCHECKED = Qt.CheckState.Checked, Qt.CheckState.Unchecked
 class SeriesTable(QTableWidget):
     def __init__(self, parent=None) -> None:
         super().__init__(0, 3, parent)
-        self.setHorizontalHeaderLabels(["use", "layer", "date (YYYY-MM-DD)"])
-        self.horizontalHeader().setStretchLastSection(True)
+        self.setHorizontalHeaderLabels([tr("use"), tr("layer"), tr("date")])
+        self.horizontalHeaderItem(2).setToolTip(tr("YYYY-MM-DD; double-click to edit"))
+        header = self.horizontalHeader()
+        # the name column takes what is left (elided): the date stays whole at any dock width
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(2, QHeaderView.ResizeMode.ResizeToContents)
+        self.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.verticalHeader().setVisible(False)
-        self.setColumnWidth(0, 36)
-        self.setColumnWidth(1, 170)
         self.setMinimumHeight(90)
         self.setMaximumHeight(150)
         self._ids: list[str] = []
@@ -38,6 +44,7 @@ class SeriesTable(QTableWidget):
         use = QTableWidgetItem()
         use.setCheckState(CHECKED)
         name = QTableWidgetItem(layer.name())
+        name.setToolTip(layer.name())
         name.setFlags(name.flags() & ~Qt.ItemFlag.ItemIsEditable)
         d = layer_date(layer.name(), layer.source())
         self.setItem(row, 0, use)
@@ -51,7 +58,7 @@ class SeriesTable(QTableWidget):
         """Add every raster layer of the project whose name matches a shell pattern (e.g. S2_*)."""
         n = 0
         for layer in QgsProject.instance().mapLayers().values():
-            if layer.type() == QgsMapLayerType.RasterLayer and fnmatch.fnmatch(layer.name(), pattern):
+            if isinstance(layer, QgsRasterLayer) and fnmatch.fnmatch(layer.name(), pattern):
                 if layer.id() not in self._ids:
                     self.add_layer(layer)
                     n += 1

@@ -24,7 +24,9 @@ def test_package_follows_the_plugin_repository_rules(tmp_path: Path) -> None:
         assert {n.split("/")[0] for n in names} == {"omnisat_qgis"}
         assert "omnisat_qgis/__init__.py" in names and "omnisat_qgis/LICENSE" in names
         assert "def classFactory" in zf.read("omnisat_qgis/__init__.py").decode()
-        assert not [n for n in names if "__pycache__" in n or n.endswith((".pyc", ".pyo"))]
+        assert not [n for n in names if "__pycache__" in n or n.endswith((".pyc", ".pyo", ".ts"))]
+        assert {"omnisat_qgis/i18n/omnisat_fr.qm", "omnisat_qgis/i18n/omnisat_de.qm"} <= set(names)
+        assert names.count("omnisat_qgis/metadata.txt") == 1
         meta = configparser.ConfigParser()
         meta.read_string(zf.read("omnisat_qgis/metadata.txt").decode())
     general = meta["general"]
@@ -34,3 +36,4 @@ def test_package_follows_the_plugin_repository_rules(tmp_path: Path) -> None:
         assert general[key].startswith("https://") and "bugs" not in general[key].split("/")[2]
     assert "runner" in general["about"].lower()  # the external dependency and how it is installed
     assert general["icon"] in {Path(n).name for n in names}
+    assert general["supportsQt6"] == "True" and general["qgisMaximumVersion"] == "4.99"  # listed for QGIS 4 too

@@ -83,14 +83,17 @@ def test_bad_runner_python_gives_a_clear_error(qgis_app, tmp_path) -> None:
 
 def test_settings_dialog_saves_and_reconfigures(qgis_app, tmp_path) -> None:
     from omnisat_qgis.gui.settings_dialog import SettingsDialog, read_settings
+    from tests.plugin.conftest import wait_for
 
-    dialog = SettingsDialog()
+    dialog = SettingsDialog(probe=False)
     dialog.home.setFilePath(str(tmp_path / "home2"))
     dialog.python.setFilePath(sys.executable)
     dialog.save()
     assert read_settings()["runner_home"] == str(tmp_path / "home2")
     assert runner_manager.manager().home == tmp_path / "home2"
-    dialog.copy_diagnostics()
+    task = dialog.copy_diagnostics()  # in the background: the report asks the runner for its health
+    wait_for(lambda: "clipboard" in dialog.status.text() or "failed" in dialog.status.text(), 60)
+    assert task.error is None, task.error
     from qgis.PyQt.QtWidgets import QApplication
 
     report = QApplication.clipboard().text()
@@ -120,3 +123,51 @@ def test_runner_dying_under_the_plugin_is_reported_and_restarted(qgis_app, tmp_p
     again = manager.client()  # what the dock's "Connect / restart runner" does
     assert again.health()["protocol"] == 1 and manager.proc.pid != first_pid
     runner_manager.shutdown()
+
+
+def test_the_token_lives_in_the_auth_database_and_a_plain_one_is_migrated(qgis_app) -> None:
+    from qgis.core import QgsApplication, QgsSettings
+
+    from omnisat_qgis import token_store
+    from omnisat_qgis.gui.settings_dialog import read_settings, write_settings
+
+    am = QgsApplication.authManager()
+    if am.isDisabled():
+        import pytest
+
+        pytest.skip("QGIS's authentication database is disabled here")
+    if not am.masterPasswordIsSet():
+        assert am.setMasterPassword("omnisat-test-master", True)
+    s = QgsSettings()
+    s.setValue(token_store.PLAIN_KEY, "plain-token-1234")  # what older versions saved
+    try:
+        assert token_store.read_token() == "plain-token-1234"
+        assert not s.value(token_store.PLAIN_KEY, ""), "the plain copy must be erased"
+        authcfg = s.value(token_store.AUTHCFG_KEY, "")
+        assert authcfg in am.configIds()
+        assert "plain-token-1234" not in open(s.fileName(), encoding="utf-8", errors="replace").read()
+        assert write_settings({"runner_url": "https://gpu.example.org", "runner_token": "second-token-5678"})
+        assert read_settings()["runner_token"] == "second-token-5678"
+        assert s.value(token_store.AUTHCFG_KEY, "") == authcfg  # the same configuration, updated
+        assert runner_manager._settings()["token"] == "second-token-5678"
+    finally:
+        write_settings({})
+    assert not s.value(token_store.AUTHCFG_KEY, "") and authcfg not in am.configIds()
+
+
+def test_starting_a_runner_leaves_no_file_open_in_qgis(qgis_app, tmp_path) -> None:
+    import gc
+    import warnings
+
+    manager = runner_manager.RunnerManager(python=sys.executable, home=tmp_path / "h")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ResourceWarning)
+        manager.start()
+        gc.collect()
+    try:
+        open_files = {os.path.realpath(f"/proc/self/fd/{fd}") for fd in os.listdir("/proc/self/fd")}
+        assert str(tmp_path / "h" / "plugin-started-runner.log") not in open_files
+        assert not [w for w in caught if issubclass(w.category, ResourceWarning)], [str(w.message) for w in caught]
+        assert (tmp_path / "h" / "plugin-started-runner.log").exists()  # the runner still writes its log there
+    finally:
+        manager.stop()
