@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 export QT_QPA_PLATFORM ?= offscreen
 export OMNISAT_REPO := $(CURDIR)
 
-.PHONY: setup system-deps demo test test-fast bench bench-accuracy gpu-check lint package install-plugin clean
+.PHONY: setup system-deps demo test test-fast bench bench-accuracy gpu-check translations lint package install-plugin clean
 
 setup: $(STAMP)
 
@@ -50,6 +50,9 @@ gpu-check:
 	@if [ -f "$(GPU_WHEELS)/requirements.txt" ]; then $(GPU_PYTHON) -m tools.gpu_wheels install --wheels $(GPU_WHEELS); fi
 	$(GPU_PYTHON) -m bench.gpu_check --device $(DEVICE) \
 		$$( [ -d "$(GPU_WHEELS)/site" ] && echo --site "$(GPU_WHEELS)/site" ) $(GPU_CHECK_ARGS)
+
+translations: setup
+	$(PY) -m tools.translations update && $(PY) -m tools.translations compile
 
 lint: setup
 	$(PY) -m ruff check runner omnisat_qgis tests bench demo

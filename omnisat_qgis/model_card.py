@@ -24,13 +24,15 @@ def card_lines(name: str, card: dict[str, Any]) -> list[str]:
                if isinstance(metrics.get(key), (int, float))]
     if figures:
         lines.append(f"validation: {', '.join(figures)}")
-    for key, choice in (card.get("choices") or {}).items():
-        if isinstance(choice, dict) and choice.get("reason"):
-            lines.append(f"{key}: {choice['reason']}")
-    return lines
+    return lines + choice_lines(card)
 
 
-def card_html(name: str, card: dict[str, Any]) -> str:
-    """The lines for a QTextBrowser: the first in bold, every value escaped (names come from user files)."""
-    lines = [html.escape(line) for line in card_lines(name, card)]
-    return "<br>".join([f"<b>{lines[0]}</b>", *lines[1:]])
+def choice_lines(card: dict[str, Any]) -> list[str]:
+    """'size: tiny: 121 tiles … too few for base' — one line per choice the runner recorded, in its words."""
+    return [f"{key}: {choice['reason']}" for key, choice in (card.get("choices") or {}).items()
+            if isinstance(choice, dict) and choice.get("reason")]
+
+
+def choices_html(card: dict[str, Any]) -> str:
+    """The choice lines for a QTextBrowser, each after a line break, escaped (reasons quote file names)."""
+    return "".join(f"<br>{html.escape(line)}" for line in choice_lines(card))

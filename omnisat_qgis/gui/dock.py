@@ -8,6 +8,7 @@ Every page scrolls vertically only and wraps its texts, so the dock reads whole 
 
 from __future__ import annotations
 
+import html
 import json
 import re
 from pathlib import Path
@@ -52,6 +53,7 @@ from omnisat_qgis.background import run_in_background
 from omnisat_qgis.gui.jobs import JobControls, OutputLocks
 from omnisat_qgis.gui.series_table import SeriesTable
 from omnisat_qgis.i18n import tr
+from omnisat_qgis.model_card import choices_html
 from omnisat_qgis.params import ClassifyParams, FinetuneParams, Imagery, PretrainParams
 from omnisat_qgis.qtcompat import is_text, layer_filter, polygon_wkb, string_field
 from omnisat_qgis.results import run_summary
@@ -309,7 +311,7 @@ class OmniSatDock(QDockWidget):
         self.pre_epochs.setRange(1, 10000)
         self.pre_epochs.setValue(20)
         self.size = QComboBox()
-        self.size.addItems(["base", "tiny"])
+        self.size.addItems(["auto", "tiny", "base"])  # auto: the runner picks from the imagery and says why
         form.addRow(tr("New model name"), self.pre_name)
         form.addRow(tr("Epochs"), self.pre_epochs)
         form.addRow(tr("Size"), self.size)
@@ -485,12 +487,13 @@ class OmniSatDock(QDockWidget):
                 self.card.setPlainText(error)
                 return
             metrics = card.get("metrics") or {}
-            classes = ", ".join(c["name"] for c in card.get("classes") or [])
+            classes = ", ".join(c["name"] for c in card.get("classes") or [])  # names from the user's layer
             self.card.setHtml(tr("<b>{name}</b> ({size}, {kind})<br>modalities: {modalities}<br>classes: {classes}"
                                  "<br>validation: OA {oa}, macro F1 {f1}").format(
-                name=name, size=card.get("size"), kind=card.get("kind"),
-                modalities=", ".join(card.get("modalities", [])), classes=classes,
-                oa=_score(metrics.get("overall_accuracy")), f1=_score(metrics.get("macro_f1"))))
+                name=html.escape(name), size=card.get("size"), kind=card.get("kind"),
+                modalities=", ".join(card.get("modalities", [])), classes=html.escape(classes),
+                oa=_score(metrics.get("overall_accuracy")), f1=_score(metrics.get("macro_f1")))
+                + choices_html(card))  # what the runner chose from the data (size, dates) and why
 
         return run_in_background(tr("OmniSat: model card"), lambda: current_client().model_card(name), done,
                                  owner=self)

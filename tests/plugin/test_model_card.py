@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from omnisat_qgis.model_card import card_html, card_lines
+from omnisat_qgis.model_card import card_lines, choices_html
 
 CARD = {"size": "tiny", "kind": "classifier", "modalities": ["s1", "s2"],
         "classes": [{"name": "Maize"}, {"name": "Potatoes <early>"}],
@@ -24,7 +24,6 @@ def test_card_without_metrics_or_choices_says_only_what_it_knows() -> None:
     assert lines == ["pre (base, pretrained)", "modalities: s2"]
 
 
-def test_card_html_escapes_names_from_user_files() -> None:
-    text = card_html("crops", CARD)
-    assert text.startswith("<b>crops (tiny, classifier)</b>")
-    assert "Potatoes &lt;early&gt;" in text and "<early>" not in text
+def test_choices_html_breaks_lines_and_escapes() -> None:
+    card = {"choices": {"dates": {"reason": "s2 all 3 dates <from S2_<x>.tif>"}, "note": "not a choice"}}
+    assert choices_html(card) == "<br>dates: s2 all 3 dates &lt;from S2_&lt;x&gt;.tif&gt;"
