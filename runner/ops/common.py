@@ -1,11 +1,10 @@
-"""What pretrain, finetune and classify share: turning a spec into a Scene, size checks, batch streams, cards."""
+"""What pretrain, finetune and classify share: turning a spec into a Scene, size checks, cards."""
 
 from __future__ import annotations
 
 import datetime as dt
 import math
-import random
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -89,43 +88,6 @@ def cached_tiles(scene: Any, ctx: Any) -> Iterator[Any]:
                     "were read every epoch" if stats["full"] else "")
             ctx.event("tile cache", f"{stats['tiles']} tiles read once ({stats['mb']:,.0f} MB), "
                       f"{stats['hits']:,} later reads from the cache{note}", **stats)
-
-
-def shuffled(tiles: list, seed: int) -> list:
-    out = list(tiles)
-    random.Random(seed).shuffle(out)  # nosec B311 - data order, not security
-    return out
-
-
-class BatchStream:
-    """Batches of tiles from the scene, with labels attached when a label map is given.
-
-    It has a length (batches per epoch), so training can report progress and an ETA from the first epoch on."""
-
-    def __init__(self, scene: Any, tiles: list, batch_size: int, label_map: Any = None,
-                 seed: int | None = None) -> None:
-        self.scene, self.batch_size, self.label_map = scene, batch_size, label_map
-        self.tiles = shuffled(tiles, seed) if seed is not None else list(tiles)
-
-    def __len__(self) -> int:
-        return math.ceil(len(self.tiles) / self.batch_size)
-
-    def __iter__(self) -> Iterator[dict[str, Any]]:
-        for batch in self.scene.iter_batches(self.tiles, self.batch_size):
-            if self.label_map is not None:
-                batch["labels"], batch["tile_labels"] = self.label_map.labels_for(batch["tiles"],
-                                                                                  self.scene.grid.tile_patches)
-            yield batch
-
-
-def epoch_batches(scene: Any, tiles: list, batch_size: int, label_map: Any = None,
-                  seed: int = 0) -> Callable[[int], Iterable[dict[str, Any]]]:
-    return lambda epoch: BatchStream(scene, tiles, batch_size, label_map, seed=seed * 1000 + epoch)
-
-
-def fixed_batches(scene: Any, tiles: list, batch_size: int,
-                  label_map: Any = None) -> Callable[[], Iterable[dict[str, Any]]]:
-    return lambda: BatchStream(scene, tiles, batch_size, label_map)
 
 
 def base_card(spec: InputsSpec, scene: Any, *, name: str, kind: str, size: str, cfg: Any,

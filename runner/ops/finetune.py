@@ -6,10 +6,10 @@ import random
 from typing import Any
 
 from runner import dist
-from runner.dist.train import train_batches
 from runner.errors import InputError
 from runner.jobs.context import JobContext
-from runner.ops.common import DEFAULT_AERIAL_PX, base_card, cached_tiles, finite_metrics, fixed_batches, open_scene_for
+from runner.ops.batches import fixed_batches, train_batches
+from runner.ops.common import DEFAULT_AERIAL_PX, base_card, cached_tiles, finite_metrics, open_scene_for
 from runner.ops.model_glue import config_for_scene, config_from_card, train_options
 from runner.specs import FinetuneSpec
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from runner import dist
-from runner.dist.train import train_batches
 from runner.jobs.context import JobContext
-from runner.ops.common import DEFAULT_AERIAL_PX, base_card, cached_tiles, finite_metrics, fixed_batches, open_scene_for
+from runner.ops.batches import fixed_batches, train_batches
+from runner.ops.common import DEFAULT_AERIAL_PX, base_card, cached_tiles, finite_metrics, open_scene_for
 from runner.ops.model_glue import config_for_scene, train_options
 from runner.specs import PretrainSpec
 

@@ -58,7 +58,7 @@ def test_cpu_threads_split_the_node_between_its_ranks() -> None:
 def test_without_torchrun_every_helper_is_a_no_op(tmp_path, monkeypatch) -> None:
     from runner import dist
     from runner.dist import train as dt
-    from runner.ops.common import epoch_batches
+    from runner.ops.batches import epoch_batches, train_batches
 
     assert "WORLD_SIZE" not in os.environ
     assert dist.info() == DistInfo() and dist.is_main()
@@ -73,7 +73,7 @@ def test_without_torchrun_every_helper_is_a_no_op(tmp_path, monkeypatch) -> None
     assert all(torch.equal(before[k], v) for k, v in model.state_dict().items())
     assert dt.mean_over_ranks({"b": 2.5, "a": 1.0}) == {"b": 2.5, "a": 1.0}
     tiles = list(range(30))
-    assert dt.train_batches(None, tiles, 4, seed=3)(2).tiles == epoch_batches(None, tiles, 4, seed=3)(2).tiles
+    assert train_batches(None, tiles, 4, seed=3)(2).tiles == epoch_batches(None, tiles, 4, seed=3)(2).tiles
     monkeypatch.delenv(dt.HASH_ENV, raising=False)
     assert dt.write_state_hash(tmp_path, model, model.state_dict()) is None and not list(tmp_path.iterdir())
 
