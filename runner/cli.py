@@ -176,7 +176,7 @@ def _read_token(path: Path | None) -> str | None:
 
 
 def _run_job(kind: str, args: argparse.Namespace) -> int:
-    from runner import dist
+    from runner import distributed as dist
     from runner.jobs.context import ConsoleContext
     from runner.ops import run_operation
 

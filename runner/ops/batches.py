@@ -1,8 +1,8 @@
 """The streams of tile batches training reads: shuffled per epoch, labelled when a label map is given, and under
 torchrun each rank's share.
 
-They sit above runner.dist (they shard with it) and below the operations that build them, so no import runs back
-from runner.dist to runner.ops.
+They sit above runner.distributed (they shard with it) and below the operations that build them, so no import runs back
+from runner.distributed to runner.ops.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import random
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
-from runner.dist.env import info, shard_padded
+from runner.distributed.env import info, shard_padded
 
 
 def shuffled(tiles: list, seed: int) -> list:

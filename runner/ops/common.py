@@ -72,7 +72,7 @@ def cached_tiles(scene: Any, ctx: Any) -> Iterator[Any]:
 
     Set after the scene's normalisation is fixed (the cache holds normalised arrays); the files are removed when
     the block ends, however it ends, and the job's log says what the cache held."""
-    from runner import dist
+    from runner import distributed as dist
     from runner.geo.tile_cache import TileCache
 
     cache = TileCache(ctx.work_dir / f"tile-cache-rank{dist.info().rank}")

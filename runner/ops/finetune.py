@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 from typing import Any
 
-from runner import dist
+from runner import distributed as dist
 from runner.errors import InputError
 from runner.jobs.context import JobContext
 from runner.ops.batches import fixed_batches, train_batches
@@ -51,7 +51,7 @@ def run_finetune(spec: FinetuneSpec, ctx: JobContext) -> dict[str, Any]:
     ctx.event("labels", f"{len(labels.classes)} classes: {', '.join(c.name for c in labels.classes)}; "
               f"{len(train_tiles)} training and {len(val_tiles)} validation tiles (spatially disjoint blocks)")
 
-    # under torchrun each rank gets its share of the training tiles (runner/dist); validation sees them all
+    # under torchrun each rank gets its share of the training tiles (runner/distributed); validation sees them all
     with cached_tiles(scene, ctx):
         result = finetune(cfg, len(labels.classes),
                           train_batches(scene, train_tiles, spec.batch_size, labels, spec.seed),

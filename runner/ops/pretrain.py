@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from runner import dist
+from runner import distributed as dist
 from runner.jobs.context import JobContext
 from runner.ops.batches import fixed_batches, train_batches
 from runner.ops.common import DEFAULT_AERIAL_PX, base_card, cached_tiles, finite_metrics, open_scene_for
@@ -30,7 +30,7 @@ def run_pretrain(spec: PretrainSpec, ctx: JobContext) -> dict[str, Any]:
         train_tiles, val_tiles = tiles, tiles[:1]
     ctx.event("split", f"{len(train_tiles)} training tiles, {len(val_tiles)} validation tiles (spatial blocks)")
     cfg = config_for_scene(spec.size, scene)
-    # under torchrun each rank gets its share of the training tiles (runner/dist); validation sees them all
+    # under torchrun each rank gets its share of the training tiles (runner/distributed); validation sees them all
     with cached_tiles(scene, ctx):
         result = pretrain(cfg, train_batches(scene, train_tiles, spec.batch_size, seed=spec.seed),
                           fixed_batches(scene, val_tiles, spec.batch_size), train_options(spec), ctx,

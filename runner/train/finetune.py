@@ -10,8 +10,8 @@ from typing import Any
 import numpy as np
 import torch
 
-from runner import dist
-from runner.dist import train as dist_train
+from runner import distributed as dist
+from runner.distributed import train as dist_train
 from runner.errors import InputError
 from runner.jobs.context import JobContext
 from runner.model import OmniSatClassifier, OmniSatConfig, to_tensors

@@ -5,7 +5,7 @@ per epoch, progress per step and an event per epoch, cancel between steps. Every
 masking, modality dropout) draws from RNGs that are seeded and checkpointed, so a resumed run continues
 exactly where the interrupted one would have been. Validation runs under a forked, fixed-seed RNG.
 
-Under torchrun (runner/dist) the model is wrapped in DistributedDataParallel, each rank trains on its share of
+Under torchrun (runner/distributed) the model is wrapped in DistributedDataParallel, each rank trains on its share of
 the tiles, every rank validates on all validation tiles (so the score and the early-stop decision are the same
 everywhere) and only rank 0 writes checkpoints. A single process runs exactly the code it always did.
 """
@@ -22,8 +22,8 @@ from typing import Any
 import numpy as np
 import torch
 
-from runner import dist
-from runner.dist import train as dist_train
+from runner import distributed as dist
+from runner.distributed import train as dist_train
 from runner.errors import InputError
 from runner.jobs.context import JobContext
 from runner.model.tensors import to_tensors

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from runner import dist
+from runner import distributed as dist
 from runner.jobs.context import JobContext
 from runner.model import OmniSatConfig, OmniSatPretrainer, to_tensors
 from runner.train.device import choose_device

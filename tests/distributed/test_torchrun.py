@@ -16,11 +16,11 @@ import numpy as np
 import pytest
 import rasterio
 
-from tests.dist.conftest import ROOT, TIMEOUT, env, finetune_args, inputs, run, state_hashes, torchrun_cmd
+from tests.distributed.conftest import ROOT, TIMEOUT, env, finetune_args, inputs, run, state_hashes, torchrun_cmd
 
 
 def test_two_process_training_keeps_replicas_identical_and_saves_one_model(trained: dict) -> None:
-    from runner.dist.train import state_sha256
+    from runner.distributed.train import state_sha256
     from runner.train import store
 
     home = trained["home"]

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from runner.dist.env import DistInfo, info
+from runner.distributed.env import DistInfo, info
 
 # A debug switch for tests and for users checking their cluster: every rank writes the sha256 of its final
 # weights to <job folder>/state-rank<r>.sha256, so identical replicas can be verified from the outside.
