@@ -196,7 +196,7 @@ def _run_job(kind: str, args: argparse.Namespace) -> int:
 
 
 def _models(args: argparse.Namespace) -> int:
-    from runner.train import store
+    from runner import model_store as store
 
     home = RunnerPaths(args.home or default_home()).ensure().home
     if args.delete:

@@ -15,9 +15,9 @@ from runner.specs import ClassifySpec
 
 
 def run_classify(spec: ClassifySpec, ctx: JobContext) -> dict[str, Any]:
+    from runner import model_store
     from runner.geo import ClassInfo, ClassMapWriter, NormStats
     from runner.train import Predictor
-    from runner.train import store as model_store
 
     state, card = model_store.load_model(ctx.home, spec.model)
     if card.get("kind") != "classifier" or not card.get("classes"):

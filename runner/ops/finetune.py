@@ -15,9 +15,9 @@ from runner.specs import FinetuneSpec
 
 
 def run_finetune(spec: FinetuneSpec, ctx: JobContext) -> dict[str, Any]:
+    from runner import model_store
     from runner.geo import NormStats, check_trainable, rasterise_labels, split_blocks, tiles_with_labels
     from runner.train import finetune
-    from runner.train import store as model_store
 
     model_store.check_can_write(ctx.home, spec.out_model, overwrite=spec.overwrite)
     ctx.progress("reading", 0, 1)

@@ -13,9 +13,9 @@ from runner.specs import PretrainSpec
 
 
 def run_pretrain(spec: PretrainSpec, ctx: JobContext) -> dict[str, Any]:
+    from runner import model_store
     from runner.geo import split_blocks
     from runner.train import pretrain
-    from runner.train import store as model_store
 
     model_store.check_can_write(ctx.home, spec.out_model, overwrite=spec.overwrite)
     aerial_px = spec.aerial_px or DEFAULT_AERIAL_PX[spec.size]

@@ -20,8 +20,8 @@ from tests.distributed.conftest import ROOT, TIMEOUT, env, finetune_args, inputs
 
 
 def test_two_process_training_keeps_replicas_identical_and_saves_one_model(trained: dict) -> None:
+    from runner import model_store as store
     from runner.distributed.train import state_sha256
-    from runner.train import store
 
     home = trained["home"]
     for name in ("pre", "ft"):

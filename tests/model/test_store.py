@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 import torch
 
+from runner import model_store as store
 from runner.errors import InputError
 from runner.model import OmniSatClassifier, OmniSatConfig, OmniSatPretrainer, to_tensors
-from runner.train import store
 from runner.train.checkpoint import load_checkpoint, save_checkpoint
 from tests.model.conftest import make_batch
 
