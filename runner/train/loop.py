@@ -25,10 +25,10 @@ import torch
 from runner import distributed as dist
 from runner.distributed import train as dist_train
 from runner.errors import InputError
-from runner.jobs.context import JobContext
 from runner.model.tensors import to_tensors
 from runner.train.accumulate import ChunkedStep
 from runner.train.checkpoint import load_checkpoint, save_checkpoint, set_rng_state
+from runner.train.context import TrainingContext
 from runner.train.device import amp_dtype, autocast
 from runner.train.options import TrainOptions, TrainResult
 
@@ -57,7 +57,7 @@ def cpu_state(model: torch.nn.Module) -> dict[str, torch.Tensor]:
 
 
 def fit(model: torch.nn.Module, *, stage: str, size: str, step_fn: StepFn, evaluate: EvalFn, train_batches: Batches,
-        opts: TrainOptions, ctx: JobContext, ckpt_dir: Path | None, device: torch.device) -> TrainResult:
+        opts: TrainOptions, ctx: TrainingContext, ckpt_dir: Path | None, device: torch.device) -> TrainResult:
     """Train `model` (already on `device`) and return the best weights by validation score (higher = better)."""
     dtype = amp_dtype(device, opts.amp)
     base_lr = opts.learning_rate(stage, size)
