@@ -1,4 +1,5 @@
-"""What the OmniSat algorithms share: imagery parameters, turning layers into a job spec, running the job."""
+"""What the OmniSat algorithms share: imagery parameters, turning layers into `params.Imagery` (the dock's, so
+both build job specs in one place, omnisat_qgis/params.py), running the job."""
 
 from __future__ import annotations
 

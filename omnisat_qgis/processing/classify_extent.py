@@ -9,6 +9,7 @@ from qgis.core import (
     QgsRasterLayer,
 )
 
+from omnisat_qgis.params import ClassifyParams
 from omnisat_qgis.processing.base import OmniSatAlgorithm, tr
 from omnisat_qgis.results import run_summary
 from omnisat_qgis.styling import style_class_map, style_confidence
@@ -42,8 +43,8 @@ class ClassifyExtentAlgorithm(OmniSatAlgorithm):
         out = self.parameterAsOutputLayer(parameters, "OUTPUT", context)
         if not out.lower().endswith((".tif", ".tiff")):
             out = out.rsplit(".", 1)[0] + ".tif"
-        spec = {**imagery.spec(), "model": self.parameterAsString(parameters, "MODEL", context), "out": out}
-        result = self.run_job("classify", spec, feedback)
+        params = ClassifyParams(imagery, self.parameterAsString(parameters, "MODEL", context), out)
+        result = self.run_job("classify", params.spec(), feedback)
         # style the files so they open styled anywhere (QGIS loads <name>.qml as the default style)
         layer = QgsRasterLayer(result["class_map"], "class map")
         style_class_map(layer, result["classes"])
