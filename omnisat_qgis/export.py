@@ -228,7 +228,7 @@ def export_all(class_map: str, confidence: str | None, out_dir: str, title: str,
     if not layer.isValid():
         raise RuntimeError(f"class map {class_map} cannot be opened")
     classes = classes_from_raster(layer)
-    style_class_map(layer, classes, save=False)
+    style_class_map(layer, classes)
     paths = {"polygons": str(out / f"{stem}_polygons.gpkg"), "areas_csv": str(out / f"{stem}_areas.csv"),
              "areas_html": str(out / f"{stem}_areas.html"), "pdf": str(out / f"{stem}_map.pdf"),
              "png": str(out / f"{stem}_map.png")}

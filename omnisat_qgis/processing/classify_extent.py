@@ -6,13 +6,11 @@ from qgis.core import (
     QgsProcessingOutputRasterLayer,
     QgsProcessingParameterRasterDestination,
     QgsProcessingParameterString,
-    QgsRasterLayer,
 )
 
 from omnisat_qgis.params import ClassifyParams
 from omnisat_qgis.processing.base import OmniSatAlgorithm, tr
 from omnisat_qgis.results import run_summary
-from omnisat_qgis.styling import style_class_map, style_confidence
 
 
 class ClassifyExtentAlgorithm(OmniSatAlgorithm):
@@ -45,12 +43,6 @@ class ClassifyExtentAlgorithm(OmniSatAlgorithm):
             out = out.rsplit(".", 1)[0] + ".tif"
         params = ClassifyParams(imagery, self.parameterAsString(parameters, "MODEL", context), out)
         result = self.run_job("classify", params.spec(), feedback)
-        # style the files so they open styled anywhere (QGIS loads <name>.qml as the default style)
-        layer = QgsRasterLayer(result["class_map"], "class map")
-        style_class_map(layer, result["classes"])
-        conf = QgsRasterLayer(result["confidence"], "confidence")
-        if conf.isValid():
-            style_confidence(conf)
         summary = run_summary(result)
         if summary:
             feedback.pushInfo(f"classified{summary}")

@@ -68,7 +68,8 @@ def run_classify(spec: ClassifySpec, ctx: JobContext) -> dict[str, Any]:
         raise
     ctx.event("timings", timer.summary(), **timer.seconds())
     result = {"class_map": str(written["class_map"]), "confidence": str(written.get("confidence", "")),
-              "qml": str(written.get("qml", "")), "model": spec.model, "modalities": list(scene.modalities),
+              "qml": str(written.get("qml", "")), "confidence_qml": str(written.get("confidence_qml", "")),
+              "model": spec.model, "modalities": list(scene.modalities),
               "classes": card["classes"], "areas": written.get("areas", []), "timings": timer.seconds(),
               "device": str(predictor.device), "batch_size": predictor.batch_size,
               "precision": "fp32" if predictor.dtype is None else "bf16", "peak_rss_mb": peak_rss_mb()}
