@@ -3,7 +3,7 @@
     python -m runner serve [--host 127.0.0.1] [--port 0] [--home DIR]
     python -m runner pretrain --s2 PATH... [--s1 PATH...] [--aerial FILE] [--extent XMIN,YMIN,XMAX,YMAX
                               --extent-crs EPSG:N] --out-model NAME [--size tiny|base] [--epochs N] [--device ...]
-    python -m runner finetune [--model NAME] --labels FILE --class-field FIELD [inputs] --out-model NAME
+    python -m runner finetune [--base-model NAME] --labels FILE --class-field FIELD [inputs] --out-model NAME
     python -m runner classify --model NAME [inputs] --out FILE.tif
     python -m runner models [--show NAME | --delete NAME]
     python -m runner make-scene --out DIR [--size-km 2] [--seed 0]
@@ -91,7 +91,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     f = sub.add_parser("finetune", help="train a classifier from labelled polygons")
     _add_inputs(f)
-    f.add_argument("--model", help="pretrained model to start from (default: from scratch)")
+    f.add_argument("--base-model", "--model", dest="base_model",
+                   help="pretrained model to start from (default: from scratch; --model is the older name)")
     f.add_argument("--labels", required=True, help="polygon layer (GPKG, SHP, GeoJSON) in any CRS")
     f.add_argument("--class-field", required=True)
     f.add_argument("--color-field")
@@ -124,8 +125,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 _SPEC_KEYS = ("aerial", "s1", "s2", "s2_masks", "extent", "extent_crs", "patch_size", "max_dates", "device",
-              "batch_size", "amp", "compile", "out_model", "size", "epochs", "seed", "overwrite", "model", "labels",
-              "class_field", "color_field", "val_fraction", "label_fraction", "out", "overlap")
+              "batch_size", "amp", "compile", "out_model", "size", "epochs", "seed", "overwrite", "model", "base_model",
+              "labels", "class_field", "color_field", "val_fraction", "label_fraction", "out", "overlap")
 
 
 def _spec_from_args(args: argparse.Namespace) -> dict[str, Any]:

@@ -11,7 +11,7 @@ import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from runner.errors import InputError
 
@@ -80,7 +80,9 @@ class PretrainSpec(InputsSpec):
 
 
 class FinetuneSpec(InputsSpec):
-    model: str | None = None
+    # the model fine-tuning starts from (None: from scratch); `model`, its name in earlier plugins and scripts,
+    # is still accepted
+    base_model: str | None = Field(default=None, validation_alias=AliasChoices("base_model", "model"))
     labels: PathStr
     class_field: str = Field(min_length=1, max_length=256)
     color_field: str | None = None
@@ -95,7 +97,7 @@ class FinetuneSpec(InputsSpec):
     overwrite: bool = False
 
     _name = field_validator("out_model")(lambda cls, v: check_model_name(v, "out_model"))
-    _base = field_validator("model")(lambda cls, v: v if v is None else check_model_name(v, "model"))
+    _base = field_validator("base_model")(lambda cls, v: v if v is None else check_model_name(v, "base_model"))
 
 
 class ClassifySpec(InputsSpec):

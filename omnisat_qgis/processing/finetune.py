@@ -54,7 +54,7 @@ class FinetuneAlgorithm(OmniSatAlgorithm):
         params = FinetuneParams(imagery, labels=path,
                                 class_field=self.parameterAsString(parameters, "CLASS_FIELD", context),
                                 out_model=self.parameterAsString(parameters, "MODEL_NAME", context),
-                                model=self.parameterAsString(parameters, "BASE_MODEL", context) or None,
+                                base_model=self.parameterAsString(parameters, "BASE_MODEL", context) or None,
                                 color_field=self.parameterAsString(parameters, "COLOR_FIELD", context) or None,
                                 epochs=self.parameterAsInt(parameters, "EPOCHS", context),
                                 size=SIZES[self.parameterAsEnum(parameters, "SIZE", context)])

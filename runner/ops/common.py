@@ -91,7 +91,7 @@ def cached_tiles(scene: Any, ctx: Any) -> Iterator[Any]:
 
 
 def base_card(spec: InputsSpec, scene: Any, *, name: str, kind: str, size: str, cfg: Any,
-              parent: str | None) -> dict[str, Any]:
+              base_model: str | None) -> dict[str, Any]:
     """The model card fields every model carries: what it reads and how, so inference matches training."""
     from dataclasses import asdict, is_dataclass
 
@@ -109,7 +109,7 @@ def base_card(spec: InputsSpec, scene: Any, *, name: str, kind: str, size: str, 
                  "ts_px": grid.ts_px, "max_dates": spec.max_dates, "crs": grid.crs},
         "date_encoding": "day_of_year",
         "dates": {m: [d.isoformat() for d in ds] for m, ds in scene.dates.items()},
-        "parent": parent,
+        "base_model": base_model,
         "runner_version": __version__,
     }
 

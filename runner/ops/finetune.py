@@ -21,15 +21,15 @@ def run_finetune(spec: FinetuneSpec, ctx: JobContext) -> dict[str, Any]:
 
     model_store.check_can_write(ctx.home, spec.out_model, overwrite=spec.overwrite)
     ctx.progress("reading", 0, 1)
-    parent_state, parent_card = None, None
-    if spec.model:
-        parent_state, parent_card = model_store.load_model(ctx.home, spec.model)
-        g = parent_card["grid"]
+    base_state, base_model_card = None, None
+    if spec.base_model:
+        base_state, base_model_card = model_store.load_model(ctx.home, spec.base_model)
+        g = base_model_card["grid"]
         scene = open_scene_for(spec, tile_patches=g["tile_patches"], aerial_px=g["aerial_px"], ts_px=g["ts_px"],
-                               norm=NormStats.from_dict(parent_card["norm"]), modalities=parent_card["modalities"],
-                               ctx=ctx)
-        size = parent_card["size"]
-        cfg = config_from_card(parent_card)
+                               norm=NormStats.from_dict(base_model_card["norm"]),
+                               modalities=base_model_card["modalities"], ctx=ctx)
+        size = base_model_card["size"]
+        cfg = config_from_card(base_model_card)
     else:
         scene = open_scene_for(spec, tile_patches=spec.tile_patches,
                                aerial_px=spec.aerial_px or DEFAULT_AERIAL_PX[spec.size], ctx=ctx)
@@ -56,8 +56,9 @@ def run_finetune(spec: FinetuneSpec, ctx: JobContext) -> dict[str, Any]:
         result = finetune(cfg, len(labels.classes),
                           train_batches(scene, train_tiles, spec.batch_size, labels, spec.seed),
                           fixed_batches(scene, val_tiles, spec.batch_size, labels), train_options(spec), ctx,
-                          ctx.work_dir / "checkpoint", init_state=parent_state)
-    card = base_card(spec, scene, name=spec.out_model, kind="classifier", size=size, cfg=cfg, parent=spec.model)
+                          ctx.work_dir / "checkpoint", init_state=base_state)
+    card = base_card(spec, scene, name=spec.out_model, kind="classifier", size=size, cfg=cfg,
+                     base_model=spec.base_model)
     card["classes"] = [{"value": c.value, "name": c.name, "color": c.color} for c in labels.classes]
     card["metrics"] = finite_metrics(result.metrics)
     card["history"] = finite_metrics(result.history)

@@ -35,7 +35,7 @@ def run_pretrain(spec: PretrainSpec, ctx: JobContext) -> dict[str, Any]:
         result = pretrain(cfg, train_batches(scene, train_tiles, spec.batch_size, seed=spec.seed),
                           fixed_batches(scene, val_tiles, spec.batch_size), train_options(spec), ctx,
                           ctx.work_dir / "checkpoint")
-    card = base_card(spec, scene, name=spec.out_model, kind="pretrained", size=spec.size, cfg=cfg, parent=None)
+    card = base_card(spec, scene, name=spec.out_model, kind="pretrained", size=spec.size, cfg=cfg, base_model=None)
     card["classes"] = []
     card["metrics"] = finite_metrics(result.metrics)
     card["history"] = finite_metrics(result.history)

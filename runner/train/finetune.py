@@ -75,8 +75,8 @@ def finetune(cfg: OmniSatConfig, classes_count: int, train_batches: Callable[[in
         try:
             loaded = model.load_encoder(init_state)
         except ValueError as err:
-            raise InputError(f"parent model: {err}") from err
-        ctx.event("init", f"encoder initialised from the parent model ({len(loaded)} tensors)")
+            raise InputError(f"base model: {err}") from err
+        ctx.event("init", f"encoder initialised from the base model ({len(loaded)} tensors)")
     model.to(device)
     weights = class_weights_for(opts, classes_count, train_batches)
     weights = weights.to(device) if weights is not None else None

@@ -23,7 +23,7 @@ def test_finetuned_tiny_model_beats_chance_on_held_out_blocks(trained) -> None:
     kinds = [e[0] for e in trained["ft_ctx"].events]
     assert "labels" in kinds and any("spatially disjoint" in e[1] for e in trained["ft_ctx"].events)
     card = json.loads((trained["home"] / "models" / "clf" / "card.json").read_text())
-    assert card["parent"] == "pre" and card["kind"] == "classifier"
+    assert card["base_model"] == "pre" and card["kind"] == "classifier"
     assert card["norm"]["bands"]["s2"][0] == "B2" and card["grid"]["tile_patches"] == 6
     assert [c["name"] for c in card["classes"]] == [c["name"] for c in trained["finetune"]["classes"]]
 

@@ -15,7 +15,7 @@ def test_pretrain_and_finetune_create_models(trained_models, runner_session) -> 
     models = {m["name"]: m for m in runner_session.client().models()}
     assert models["plugin-pre"]["kind"] == "pretrained"
     card = runner_session.client().model_card(trained_models["classifier"])
-    assert card["kind"] == "classifier" and card["parent"] == "plugin-pre"
+    assert card["kind"] == "classifier" and card["base_model"] == "plugin-pre"
     assert {c["name"] for c in card["classes"]} >= {"Wheat", "Grassland"}
 
 
