@@ -26,7 +26,7 @@ class ClassifyExtentAlgorithm(OmniSatAlgorithm):
                   "(0–1, `_confidence.tif`). Any subset of the model's modalities may be given. Parameters: aerial "
                   "image; Sentinel-1 and Sentinel-2 series (one raster per date, the date in the layer name, e.g. "
                   "S2_20200315); extent (any CRS); patch size; device; precision (advanced: auto runs base models "
-                  "in bf16 where that is 1.7–2.5× faster, on GPUs and CPUs with AVX512-BF16 or AMX, same accuracy; "
+                  "in bf16 where that is faster with the same accuracy, on GPUs and CPUs with AVX512-BF16 or AMX; "
                   "fp32 gives the same map on every machine); MODEL: the name of a classifier listed by the "
                   "runner; OUTPUT: the class map file.")
 
