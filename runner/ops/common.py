@@ -59,7 +59,7 @@ def open_scene_for(spec: InputsSpec, *, tile_patches: int, aerial_px: int, ts_px
 def check_extent_size(grid: Any, limits: Limits | None = None) -> None:
     """Refuse before starting an extent beyond the configured limit, saying how big it is."""
     limits = limits or Limits()
-    area_km2 = (grid.xmax - grid.xmin) * (grid.ymax - grid.ymin) / 1e6
+    area_km2 = grid.area_km2
     if area_km2 > limits.max_extent_km2:
         raise ResourceError(f"the extent is {area_km2:,.3g} km² ({grid.n_rows}×{grid.n_cols} patches), beyond this "
                             f"runner's limit of {limits.max_extent_km2:,.3g} km² (OMNISAT_MAX_EXTENT_KM2); "
