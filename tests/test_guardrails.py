@@ -101,3 +101,20 @@ def test_tests_find_data_relative_to_the_repository() -> None:
     assert not bad, ("tests read data at absolute, machine-specific paths (find it relative to the repository, "
                      "e.g. Path(__file__).resolve().parents[N].parent / 'shared', or use tmp_path):\n"
                      + "\n".join(bad))
+
+
+def test_processing_algorithms_build_job_specs_through_params() -> None:
+    """omnisat_qgis/params.py is the one place a job spec is built (the dock uses it too): every `run_job` call in
+    the Processing algorithms passes `<params>.spec()`, never a dict assembled by hand."""
+    files = sorted((ROOT / "omnisat_qgis" / "processing").glob("*.py"))
+    calls, bad = 0, []
+    for f in files:
+        for node in ast.walk(ast.parse(f.read_text(), filename=str(f))):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "run_job":
+                calls += 1
+                spec = node.args[1] if len(node.args) > 1 else None
+                if not (isinstance(spec, ast.Call) and isinstance(spec.func, ast.Attribute)
+                        and spec.func.attr == "spec"):
+                    bad.append(f"{f.relative_to(ROOT)}:{node.lineno}")
+    assert calls >= 3, "expected the pretrain, finetune and classify algorithms to call run_job"
+    assert not bad, "Processing builds a job spec by hand (use omnisat_qgis.params):\n" + "\n".join(bad)
