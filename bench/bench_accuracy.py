@@ -151,10 +151,10 @@ def _ctx(home: Path, name: str) -> Any:
 def _omnisat_map(ds: Dataset, home: Path, subset: list[str], labels: Path, model: str | None, out: Path,
                  seed: int) -> tuple[dict[str, Any], float]:
     """Fine-tune (from `model` or from scratch) and classify the whole extent; returns the card and seconds."""
+    from runner import model_store as store
     from runner.ops.classify import run_classify
     from runner.ops.finetune import run_finetune
     from runner.specs import parse_spec
-    from runner.train import store
 
     name = f"{out.stem}-model"
     spec = {**_imagery(ds, subset), "labels": str(labels), "class_field": ds.class_field, "out_model": name,

@@ -52,11 +52,11 @@ def make_model(name: str, scene_dir: Path, modalities: list[str]) -> str:
     """A random-weight `base` classifier whose card matches the scene, saved once in the benchmark home."""
     import torch
 
+    from runner import model_store as store
     from runner.geo import expand_series, open_scene
     from runner.model import OmniSatClassifier
     from runner.ops.common import base_card
     from runner.ops.model_glue import config_for_scene
-    from runner.train import store
 
     if (store.models_dir(HOME) / name).exists():
         return name

@@ -61,7 +61,7 @@ def main() -> int:
         runner.run_job("pretrain", {**inputs, "out_model": "demo-pretrained", "size": "tiny", "epochs": ep_pre,
                                     "overwrite": True}, "pretrain")
         step(4, f"fine-tuning on the west half, {ep_ft} epochs")
-        ft = runner.run_job("finetune", {**inputs, "model": "demo-pretrained", "labels": str(train_gpkg),
+        ft = runner.run_job("finetune", {**inputs, "base_model": "demo-pretrained", "labels": str(train_gpkg),
                                          "class_field": "class_name", "color_field": "color",
                                          "out_model": "demo-classifier", "epochs": ep_ft, "overwrite": True},
                             "finetune")

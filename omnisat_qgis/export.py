@@ -121,7 +121,7 @@ def print_map(class_map_layer: QgsRasterLayer, pdf: str, png: str, title: str, m
     project = QgsProject.instance()
     renderer = class_map_layer.renderer()
     if renderer is None or renderer.type() != "paletted":  # a map without its .qml: classes from the file itself
-        style_class_map(class_map_layer, None, save=False)
+        style_class_map(class_map_layer, None)
     if not project.crs().isValid():  # a headless or empty project: distances and scale need a CRS and ellipsoid
         project.setCrs(class_map_layer.crs())
     if project.ellipsoid() in ("", "NONE"):

@@ -56,7 +56,7 @@ class PretrainParams:
     imagery: Imagery
     out_model: str
     epochs: int = 20
-    size: str = "base"
+    size: str = "auto"  # the runner picks from the amount of imagery (runner/ops/recipe.py)
 
     def spec(self) -> dict[str, Any]:
         return {**self.imagery.spec(), "out_model": self.out_model, "epochs": self.epochs, "size": self.size,
@@ -69,16 +69,16 @@ class FinetuneParams:
     labels: str
     class_field: str
     out_model: str
-    model: str | None = None
+    base_model: str | None = None  # the pretrained model to start from; None: from scratch
     color_field: str | None = None
     epochs: int = 30
-    size: str = "base"
+    size: str = "auto"  # the runner picks from the amount of imagery (runner/ops/recipe.py)
 
     def spec(self) -> dict[str, Any]:
         out = {**self.imagery.spec(), "labels": self.labels, "class_field": self.class_field,
                "out_model": self.out_model, "epochs": self.epochs, "size": self.size, "overwrite": True}
-        if self.model:
-            out["model"] = self.model
+        if self.base_model:
+            out["base_model"] = self.base_model
         if self.color_field:
             out["color_field"] = self.color_field
         return out

@@ -24,7 +24,7 @@ from omnisat_qgis.client import is_loopback
 CHUNK = 1024 * 1024
 SINGLE_PATH_KEYS = ("aerial", "labels")
 LIST_PATH_KEYS = ("s1", "s2", "s2_masks")
-RESULT_FILE_KEYS = ("class_map", "confidence", "qml")
+RESULT_FILE_KEYS = ("class_map", "confidence", "qml", "confidence_qml")
 _SHAPEFILE_SIDECARS = (".shx", ".dbf", ".prj", ".cpg", ".qix", ".sbn", ".sbx")
 Progress = Callable[[str, int, int], None]        # (file name, bytes done, bytes total)
 

@@ -1,5 +1,11 @@
-"""Styles for results: the class map as a paletted layer (names and colours from the model), confidence as a
-gradient, each saved as a .qml beside its file so the style travels with the GeoTIFF."""
+"""Styles for results on screen: the class map as a paletted layer (names and colours from the model), confidence
+as a gradient.
+
+The `.qml` files beside the GeoTIFFs have one writer, the runner (runner/geo/qml.py): it writes them for every
+map however it was made (command line, HTTP API, torchrun, a remote runner whose files the plugin downloads), with
+no QGIS needed, and QGIS loads them as the layers' default style. The plugin only styles layers in memory and
+never rewrites those files, so the style a map carries does not depend on whether QGIS opened it.
+"""
 
 from __future__ import annotations
 
@@ -35,26 +41,17 @@ def classes_from_raster(layer: QgsRasterLayer) -> list[dict[str, Any]]:
     return out
 
 
-def _save_style(layer: QgsRasterLayer) -> None:
-    try:
-        layer.saveDefaultStyle()  # QGIS 3.22 .. 3.38
-    except TypeError:  # QGIS ≥ 3.26 with categories argument on some builds
-        from qgis.core import QgsMapLayer
-
-        layer.saveDefaultStyle(QgsMapLayer.StyleCategory.AllStyleCategories)
-
-
-def style_class_map(layer: QgsRasterLayer, classes: list[dict[str, Any]] | None = None, save: bool = True) -> None:
+def style_class_map(layer: QgsRasterLayer, classes: list[dict[str, Any]] | None = None) -> None:
+    """Paletted: one entry per class (value, colour, name), from `classes` or from the map's own metadata."""
     classes = classes or classes_from_raster(layer)
     entries = [QgsPalettedRasterRenderer.Class(int(c["value"]), QColor(c["color"]), f"{c['name']}") for c in classes]
     renderer = QgsPalettedRasterRenderer(layer.dataProvider(), 1, entries)
     layer.setRenderer(renderer)
     layer.triggerRepaint()
-    if save:
-        _save_style(layer)
 
 
-def style_confidence(layer: QgsRasterLayer, save: bool = True) -> None:
+def style_confidence(layer: QgsRasterLayer) -> None:
+    """Red (0, unsure) → yellow → green (1, confident)."""
     shader_fn = QgsColorRampShader(0.0, 1.0)
     shader_fn.setColorRampType(QgsColorRampShader.Type.Interpolated)
     shader_fn.setColorRampItemList([QgsColorRampShader.ColorRampItem(0.0, QColor("#d7191c"), tr("0 unsure")),
@@ -73,5 +70,3 @@ def style_confidence(layer: QgsRasterLayer, save: bool = True) -> None:
     renderer.setClassificationMax(1.0)
     layer.setRenderer(renderer)
     layer.triggerRepaint()
-    if save:
-        _save_style(layer)

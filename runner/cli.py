@@ -3,8 +3,8 @@
     python -m runner serve [--host 127.0.0.1] [--port 0] [--home DIR] [--allow-remote] [--read-root DIR]
                            [--write-root DIR] [--no-path-access] [--max-upload-mb MB]
     python -m runner pretrain --s2 PATH... [--s1 PATH...] [--aerial FILE] [--extent XMIN,YMIN,XMAX,YMAX
-                              --extent-crs EPSG:N] --out-model NAME [--size tiny|base] [--epochs N] [--device ...]
-    python -m runner finetune [--model NAME] --labels FILE --class-field FIELD [inputs] --out-model NAME
+                              --extent-crs EPSG:N] --out-model NAME [--size auto|tiny|base] [--epochs N] [--device ...]
+    python -m runner finetune [--base-model NAME] --labels FILE --class-field FIELD [inputs] --out-model NAME
     python -m runner classify --model NAME [inputs] --out FILE.tif
     python -m runner models [--show NAME | --delete NAME]
     python -m runner make-scene --out DIR [--size-km 2] [--seed 0]
@@ -106,7 +106,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     f = sub.add_parser("finetune", help="train a classifier from labelled polygons")
     _add_inputs(f)
-    f.add_argument("--model", help="pretrained model to start from (default: from scratch)")
+    f.add_argument("--base-model", "--model", dest="base_model",
+                   help="pretrained model to start from (default: from scratch; --model is the older name)")
     f.add_argument("--labels", required=True, help="polygon layer (GPKG, SHP, GeoJSON) in any CRS")
     f.add_argument("--class-field", required=True)
     f.add_argument("--color-field")
@@ -142,8 +143,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 _SPEC_KEYS = ("aerial", "s1", "s2", "s2_masks", "extent", "extent_crs", "patch_size", "max_dates", "device",
               "batch_size", "amp", "compile", "out_model", "size", "epochs", "minutes", "ltae_norm", "seed",
-              "overwrite", "model", "labels", "class_field", "color_field", "val_fraction", "label_fraction",
-              "out", "overlap")
+              "overwrite", "model", "base_model", "labels", "class_field", "color_field", "val_fraction",
+              "label_fraction", "out", "overlap")
 
 
 def _spec_from_args(args: argparse.Namespace) -> dict[str, Any]:
@@ -195,7 +196,7 @@ def _limits(max_upload_mb: int | None):
 
 
 def _run_job(kind: str, args: argparse.Namespace) -> int:
-    from runner import dist
+    from runner import distributed as dist
     from runner.jobs.context import ConsoleContext
     from runner.ops import run_operation
 
@@ -215,7 +216,7 @@ def _run_job(kind: str, args: argparse.Namespace) -> int:
 
 
 def _models(args: argparse.Namespace) -> int:
-    from runner.train import store
+    from runner import model_store as store
 
     home = RunnerPaths(args.home or default_home()).ensure().home
     if args.delete:

@@ -11,7 +11,7 @@ import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from runner.errors import InputError
 
@@ -88,7 +88,9 @@ class PretrainSpec(InputsSpec):
 
 
 class FinetuneSpec(InputsSpec):
-    model: str | None = None
+    # the model fine-tuning starts from (None: from scratch); `model`, its name in earlier plugins and scripts,
+    # is still accepted
+    base_model: str | None = Field(default=None, validation_alias=AliasChoices("base_model", "model"))
     labels: PathStr
     class_field: str = Field(min_length=1, max_length=256)
     color_field: str | None = None
@@ -101,10 +103,11 @@ class FinetuneSpec(InputsSpec):
     aerial_px: int | None = Field(default=None, ge=4, le=256)
     val_fraction: float = Field(default=0.25, gt=0, lt=0.9)
     label_fraction: float = Field(default=1.0, gt=0, le=1.0)
+    augment: bool = True   # random flips and right-angle rotations of the training tiles
     overwrite: bool = False
 
     _name = field_validator("out_model")(lambda cls, v: check_model_name(v, "out_model"))
-    _base = field_validator("model")(lambda cls, v: v if v is None else check_model_name(v, "model"))
+    _base = field_validator("base_model")(lambda cls, v: v if v is None else check_model_name(v, "base_model"))
 
 
 class ClassifySpec(InputsSpec):

@@ -65,7 +65,7 @@ def test_classifying_needs_nothing_outside_the_offline_wheel_list(tmp_path: Path
     code = (
         "import sys\n"
         "for m in ('pyogrio', 'fastapi', 'uvicorn', 'sklearn'): sys.modules[m] = None\n"
-        "import runner.cli, runner.ops.classify, runner.geo, runner.train.store\n"
+        "import runner.cli, runner.ops.classify, runner.geo, runner.model_store\n"
         "from runner.geo.scene import make_scene\n"
         f"files = make_scene({str(tmp_path / 'scene')!r}, size_km=0.1, aerial_res=2.0, labels=False)\n"
         "assert 'labels' not in files, files\n"

@@ -203,3 +203,71 @@ def test_metadata_declares_qgis4_and_qt6() -> None:
     general = meta["general"]
     assert general.get("supportsQt6", "").lower() in ("true", "yes")
     assert general["qgisMaximumVersion"].startswith("4.")
+
+
+# Roots whose contents differ from one machine to the next: a test that reads data there passes on the author's
+# machine and skips (or fails) everywhere else. Tests find data relative to the repository or use tmp_path.
+MACHINE_ROOTS = ("/work/", "/home/", "/root/", "/tmp/", "/mnt/", "/media/", "/data/", "/srv/", "/scratch/",
+                 "/Users/", "/shared/")
+# calls that take a file-system path (the last attribute or name of the callee)
+PATH_CALLS = {"Path", "PurePath", "PosixPath", "open", "glob", "iglob", "exists", "isdir", "isfile", "listdir",
+              "scandir", "walk", "stat", "Open", "OpenEx", "read_text", "read_bytes"}
+
+
+def absolute_data_paths(path: Path) -> list[tuple[int, str]]:
+    """String literals under a machine-specific root that a test uses as a file-system path: an argument of a
+    path-taking call, or a module-level constant (`DATA = "/work/..."`). Other literals (a fake HOME handed to
+    an environment builder, URL paths) are inputs, not places the test reads."""
+    tree = ast.parse(path.read_text(), filename=str(path))
+
+    def machine_path(node: ast.AST) -> bool:
+        return (isinstance(node, ast.Constant) and isinstance(node.value, str)
+                and node.value.startswith(MACHINE_ROOTS))
+
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call):
+            func = node.func
+            name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+            if name in PATH_CALLS:
+                found += [(a.lineno, a.value) for a in [*node.args, *(k.value for k in node.keywords)]
+                          if machine_path(a)]
+    for node in tree.body:
+        if isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None and machine_path(node.value):
+            found.append((node.lineno, node.value.value))
+    return sorted(found)
+
+
+def test_absolute_data_paths_sees_path_calls_and_module_constants(tmp_path: Path) -> None:
+    src = tmp_path / "t.py"
+    src.write_text('from pathlib import Path\nimport os\nTILE = Path("/work/shared/eodata/tile")\n'
+                   'DATA: str = "/home/me/data"\nENV = {"HOME": "/home/ana"}\n'
+                   'def test_x():\n    os.path.isdir("/tmp/scene")\n    open(file="/mnt/x.tif")\n'
+                   '    redact("/home/ana/x")\n    Path("/usr/share/qgis")\n')
+    assert absolute_data_paths(src) == [(3, "/work/shared/eodata/tile"), (4, "/home/me/data"),
+                                        (7, "/tmp/scene"), (8, "/mnt/x.tif")]
+
+
+def test_tests_find_data_relative_to_the_repository() -> None:
+    files = sorted((ROOT / "tests").rglob("*.py"))
+    bad = [f"{f.relative_to(ROOT)}:{line} reads {value!r}" for f in files for line, value in absolute_data_paths(f)]
+    assert not bad, ("tests read data at absolute, machine-specific paths (find it relative to the repository, "
+                     "e.g. Path(__file__).resolve().parents[N].parent / 'shared', or use tmp_path):\n"
+                     + "\n".join(bad))
+
+
+def test_processing_algorithms_build_job_specs_through_params() -> None:
+    """omnisat_qgis/params.py is the one place a job spec is built (the dock uses it too): every `run_job` call in
+    the Processing algorithms passes `<params>.spec()`, never a dict assembled by hand."""
+    files = sorted((ROOT / "omnisat_qgis" / "processing").glob("*.py"))
+    calls, bad = 0, []
+    for f in files:
+        for node in ast.walk(ast.parse(f.read_text(), filename=str(f))):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "run_job":
+                calls += 1
+                spec = node.args[1] if len(node.args) > 1 else None
+                if not (isinstance(spec, ast.Call) and isinstance(spec.func, ast.Attribute)
+                        and spec.func.attr == "spec"):
+                    bad.append(f"{f.relative_to(ROOT)}:{node.lineno}")
+    assert calls >= 3, "expected the pretrain, finetune and classify algorithms to call run_job"
+    assert not bad, "Processing builds a job spec by hand (use omnisat_qgis.params):\n" + "\n".join(bad)

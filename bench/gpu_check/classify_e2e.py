@@ -32,12 +32,12 @@ def make_inputs(root: Path, sizes: Sizes) -> tuple[Path, str]:
     """The synthetic scene (no label polygons: classify needs none) and a model saved in `root/home`."""
     import torch
 
+    from runner import model_store as store
     from runner.geo import expand_series, open_scene
     from runner.geo.scene import make_scene
     from runner.model import OmniSatClassifier
     from runner.ops.common import base_card
     from runner.ops.model_glue import config_for_scene
-    from runner.train import store
 
     scene = root / "scene"
     make_scene(scene, size_km=sizes.scene_km, seed=0, aerial_res=sizes.scene_aerial_res, labels=False)

@@ -1,6 +1,6 @@
 """One rank of `torchrun --nproc_per_node 1`: the runner's multi-GPU code with a real process group of one.
 
-The runner treats WORLD_SIZE 1 as a plain single process (runner.dist.env.read_env), so here the group is formed
+The runner treats WORLD_SIZE 1 as a plain single process (runner.distributed.env.read_env), so here the group is formed
 the way the runner forms it for several ranks (`init_process_group` with the backend read_env picks:
 "cpu:gloo,cuda:nccl" on a GPU machine, gloo on a CPU), and the runner's DistInfo is told it is distributed. Then
 its collectives (mean_over_ranks on gloo, sync_buffers on the device's backend, broadcast, barrier) and its DDP
@@ -26,9 +26,9 @@ def main(device_name: str, out: Path) -> int:
     import torch.distributed as tdist
 
     from bench.gpu_check.common import CLASSES, CPU_SIZES, config, grad_error, grads, synthetic_batch
-    from runner import dist
-    from runner.dist import env as denv
-    from runner.dist import train as dtrain
+    from runner import distributed as dist
+    from runner.distributed import env as denv
+    from runner.distributed import train as dtrain
     from runner.model import OmniSatClassifier, to_tensors
 
     res: dict[str, Any] = {"world_size_env": int(os.environ.get("WORLD_SIZE", "0")),

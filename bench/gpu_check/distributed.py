@@ -40,7 +40,8 @@ def run_dist(device_name: str, root: Path, sec: Section) -> None:
               res["all_reduce_on_device"] and res["mean_over_ranks_gloo"] and res["broadcast"], "exact results",
               all_reduce_on_device=res["all_reduce_on_device"], mean_over_ranks=res["mean_over_ranks_gloo"],
               broadcast=res["broadcast"])
-    sec.check("DDP (runner.dist.train.wrap) gradient equals the plain model's; sync_buffers keeps BatchNorm stats",
+    sec.check("DDP (runner.distributed.train.wrap) gradient equals the plain model's; sync_buffers keeps BatchNorm "
+              "stats",
               res["ddp_wrapped"] and res["ddp_grad_rel_error"] <= 1e-6 and res["sync_buffers_equal"],
               "gradient relative error <= 1e-6, buffers identical", grad_rel_error=res["ddp_grad_rel_error"],
               grad_cosine=res["ddp_grad_cosine"], buffers_identical=res["sync_buffers_equal"])

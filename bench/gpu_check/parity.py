@@ -303,7 +303,7 @@ def training_run(parity: Parity, sec: Section) -> None:
                   weights_changed_in_epoch_2=_max_diff(cut_epoch, again) > 0)
 
         # the model store: weights from the device, saved with checksums, loaded back bit for bit
-        from runner.train import store
+        from runner import model_store as store
 
         state = resumed.state_dict
         card = {"kind": "classifier", "size": parity.cfg.size, "config": parity.cfg.to_dict()}

@@ -1,4 +1,5 @@
-"""What the OmniSat algorithms share: imagery parameters, turning layers into a job spec, running the job."""
+"""What the OmniSat algorithms share: imagery parameters, turning layers into `params.Imagery` (the dock's, so
+both build job specs in one place, omnisat_qgis/params.py), running the job."""
 
 from __future__ import annotations
 
@@ -24,8 +25,8 @@ from omnisat_qgis.runner_manager import manager
 from omnisat_qgis.tasks import follow_job
 
 DEVICES = ["auto", "cpu", "cuda"]
-# bf16 is 1.7-2.5x faster for `base` models on GPUs and on CPUs with AVX512-BF16 or AMX, with the same accuracy;
-# `auto` picks it there for classifying (the runner decides, runner/train/device.py; docs/performance.md)
+# bf16 is faster for `base` models on GPUs and on CPUs with AVX512-BF16 or AMX, with the same accuracy; `auto`
+# picks it there for classifying (the runner decides, runner/train/device.py; the figures: docs/performance.md)
 PRECISIONS = ["auto (bf16 where it is faster: GPUs, base models on bf16 CPUs)", "bf16 (fast on GPUs and CPUs with "
               "AVX512-BF16/AMX)", "fp32 (same map on every machine)"]
 AMP = ["auto", "bf16", "off"]

@@ -6,12 +6,11 @@ from qgis.core import (
     QgsProcessingOutputRasterLayer,
     QgsProcessingParameterRasterDestination,
     QgsProcessingParameterString,
-    QgsRasterLayer,
 )
 
+from omnisat_qgis.params import ClassifyParams
 from omnisat_qgis.processing.base import OmniSatAlgorithm, tr
 from omnisat_qgis.results import run_summary
-from omnisat_qgis.styling import style_class_map, style_confidence
 
 
 class ClassifyExtentAlgorithm(OmniSatAlgorithm):
@@ -27,7 +26,7 @@ class ClassifyExtentAlgorithm(OmniSatAlgorithm):
                   "(0–1, `_confidence.tif`). Any subset of the model's modalities may be given. Parameters: aerial "
                   "image; Sentinel-1 and Sentinel-2 series (one raster per date, the date in the layer name, e.g. "
                   "S2_20200315); extent (any CRS); patch size; device; precision (advanced: auto runs base models "
-                  "in bf16 where that is 1.7–2.5× faster, on GPUs and CPUs with AVX512-BF16 or AMX, same accuracy; "
+                  "in bf16 where that is faster with the same accuracy, on GPUs and CPUs with AVX512-BF16 or AMX; "
                   "fp32 gives the same map on every machine); MODEL: the name of a classifier listed by the "
                   "runner; OUTPUT: the class map file.")
 
@@ -42,14 +41,8 @@ class ClassifyExtentAlgorithm(OmniSatAlgorithm):
         out = self.parameterAsOutputLayer(parameters, "OUTPUT", context)
         if not out.lower().endswith((".tif", ".tiff")):
             out = out.rsplit(".", 1)[0] + ".tif"
-        spec = {**imagery.spec(), "model": self.parameterAsString(parameters, "MODEL", context), "out": out}
-        result = self.run_job("classify", spec, feedback)
-        # style the files so they open styled anywhere (QGIS loads <name>.qml as the default style)
-        layer = QgsRasterLayer(result["class_map"], "class map")
-        style_class_map(layer, result["classes"])
-        conf = QgsRasterLayer(result["confidence"], "confidence")
-        if conf.isValid():
-            style_confidence(conf)
+        params = ClassifyParams(imagery, self.parameterAsString(parameters, "MODEL", context), out)
+        result = self.run_job("classify", params.spec(), feedback)
         summary = run_summary(result)
         if summary:
             feedback.pushInfo(f"classified{summary}")

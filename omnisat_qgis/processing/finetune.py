@@ -12,6 +12,7 @@ from qgis.core import (
     QgsProcessingParameterString,
 )
 
+from omnisat_qgis.params import FinetuneParams
 from omnisat_qgis.processing.base import OmniSatAlgorithm, tr
 from omnisat_qgis.processing.pretrain import SIZES
 
@@ -50,19 +51,15 @@ class FinetuneAlgorithm(OmniSatAlgorithm):
         source = self.parameterAsSource(parameters, "LABELS", context)
         layer = self.parameterAsVectorLayer(parameters, "LABELS", context)
         path = layer.source().split("|")[0] if layer is not None else parameters["LABELS"]
-        spec = {**imagery.spec(), "labels": path,
-                "class_field": self.parameterAsString(parameters, "CLASS_FIELD", context),
-                "out_model": self.parameterAsString(parameters, "MODEL_NAME", context),
-                "epochs": self.parameterAsInt(parameters, "EPOCHS", context),
-                "size": SIZES[self.parameterAsEnum(parameters, "SIZE", context)], "overwrite": True}
-        color = self.parameterAsString(parameters, "COLOR_FIELD", context)
-        base = self.parameterAsString(parameters, "BASE_MODEL", context)
-        if color:
-            spec["color_field"] = color
-        if base:
-            spec["model"] = base
+        params = FinetuneParams(imagery, labels=path,
+                                class_field=self.parameterAsString(parameters, "CLASS_FIELD", context),
+                                out_model=self.parameterAsString(parameters, "MODEL_NAME", context),
+                                base_model=self.parameterAsString(parameters, "BASE_MODEL", context) or None,
+                                color_field=self.parameterAsString(parameters, "COLOR_FIELD", context) or None,
+                                epochs=self.parameterAsInt(parameters, "EPOCHS", context),
+                                size=SIZES[self.parameterAsEnum(parameters, "SIZE", context)])
         feedback.pushInfo(f"{source.featureCount() if source else '?'} label polygons from {path}")
-        result = self.run_job("finetune", spec, feedback)
+        result = self.run_job("finetune", params.spec(), feedback)
         m = result.get("metrics") or {}
         feedback.pushInfo(f"validation: overall accuracy {m.get('overall_accuracy')}, macro F1 {m.get('macro_f1')}")
         f1s = m.get("per_class_f1") or []

@@ -9,9 +9,10 @@ from qgis.core import (
     QgsProcessingParameterString,
 )
 
+from omnisat_qgis.params import PretrainParams
 from omnisat_qgis.processing.base import OmniSatAlgorithm, tr
 
-SIZES = ["base", "tiny"]
+SIZES = ["auto", "tiny", "base"]  # auto: the runner picks from the amount of imagery and says why
 
 
 class PretrainAlgorithm(OmniSatAlgorithm):
@@ -36,8 +37,8 @@ class PretrainAlgorithm(OmniSatAlgorithm):
 
     def processAlgorithm(self, parameters, context, feedback):
         imagery = self.imagery(parameters, context)
-        spec = {**imagery.spec(), "out_model": self.parameterAsString(parameters, "MODEL_NAME", context),
-                "epochs": self.parameterAsInt(parameters, "EPOCHS", context),
-                "size": SIZES[self.parameterAsEnum(parameters, "SIZE", context)], "overwrite": True}
-        result = self.run_job("pretrain", spec, feedback)
+        params = PretrainParams(imagery, self.parameterAsString(parameters, "MODEL_NAME", context),
+                                epochs=self.parameterAsInt(parameters, "EPOCHS", context),
+                                size=SIZES[self.parameterAsEnum(parameters, "SIZE", context)])
+        result = self.run_job("pretrain", params.spec(), feedback)
         return {"MODEL": result["model"]}

@@ -121,7 +121,7 @@ def create_app(paths: RunnerPaths, token: str, store: JobStore, worker: Worker, 
 
     # -- models -------------------------------------------------------------------------------------
     def model_store():
-        from runner.train import store  # imported on use: keeps start-up light
+        from runner import model_store as store  # imported on use: keeps start-up light
 
         return store
 

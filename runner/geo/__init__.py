@@ -1,7 +1,8 @@
 """Geodata pipeline: users' rasters and polygons onto one patch grid, streamed as tiles; class maps back out."""
 
+from runner.geo.dated_raster import DatedRaster
+from runner.geo.forms import expand_series
 from runner.geo.grid import GridSpec, TileWindow
-from runner.geo.inputs import DatedRaster, expand_series
 from runner.geo.labels import ClassInfo, LabelMap, check_trainable, rasterise_labels, split_blocks, tiles_with_labels
 from runner.geo.normalise import NormStats
 from runner.geo.scene_open import open_scene

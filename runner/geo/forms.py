@@ -29,8 +29,9 @@ from rasterio.errors import RasterioError
 
 from runner import modalities
 from runner.errors import InputError
+from runner.geo.dated_raster import DatedRaster
 from runner.geo.dates import date_from_name, date_from_tags
-from runner.geo.inputs import DatedRaster
+from runner.geo.inputs import band_layout, raster_info
 from runner.geo.sentinel2_safe import is_s2_product, read_product
 from runner.geo.stac import is_stac_item, is_url, item_raster
 from runner.geo.vrt import BandSource, build_vrt
@@ -280,8 +281,6 @@ def _plain(f: _File, date: dt.date, modality: str) -> DatedRaster:
     if modality == "s1":
         unit = s1_unit(f)
         if unit in ("power", "amplitude"):
-            from runner.geo.inputs import band_layout, raster_info
-
             idx, names = band_layout(raster_info(f.path, "Sentinel-1"), "s1")
             vrt = build_vrt([BandSource(f.path, i, n, **_db_args(unit)) for i, n in zip(idx, names, strict=True)],
                             Path(f.path).stem, "Sentinel-1")
@@ -357,3 +356,11 @@ def describe(rasters: list[DatedRaster], modality: str) -> list[str]:
             parts.append(detail if n == len(items) else f"{detail} ({n} of {len(items)})")
         lines.append(", ".join(parts))
     return lines
+
+
+def expand_series(paths: list[str], modality: str, dates: list[str] | None = None) -> list[DatedRaster]:
+    """Folders/globs/files/products → one raster per date, sorted (the forms above are recognised);
+    files without a date or with a duplicate date are listed. Masks (`s2_mask`) are plain rasters per date."""
+    if modality == "s2_mask":
+        return plain_series(paths, dates)
+    return resolve_series(paths, modality, dates)

@@ -7,7 +7,6 @@ file, band or date at fault, because a user with 150 files cannot guess which on
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 import re
 from dataclasses import dataclass
@@ -23,24 +22,6 @@ from runner import modalities
 from runner.errors import InputError
 
 RASTER_SUFFIXES = modalities.RASTER_SUFFIXES
-
-
-@dataclass(frozen=True)
-class DatedRaster:
-    """One date of a series: the raster the scene reader opens (the user's file, or a VRT resolving a product,
-    per-band files or a stack), its date, and what it came from (for the job's log and error messages)."""
-
-    path: str
-    date: dt.date
-    mask: str | None = None            # a cloud mask found with the imagery (a product's SCL)
-    form: str | None = None            # how it was recognised (runner/geo/forms.py), None for a plain raster
-    detail: tuple[str, ...] = ()       # what the reader did (offsets applied, unit converted)
-    source: str = ""                   # the user's path it came from
-    tile: str | None = None            # the product's grid tile (Sentinel-2 MGRS), when it says
-
-    def __post_init__(self) -> None:
-        if not self.source:
-            object.__setattr__(self, "source", self.path)
 
 
 @dataclass(frozen=True)
@@ -79,18 +60,6 @@ def raster_info(path: str, role: str) -> RasterInfo:
                               tuple(c.name for c in src.colorinterp))
     except RasterioError as err:
         raise InputError(f"{role} file {path} is not a raster GDAL can read ({err})") from None
-
-
-def expand_series(paths: list[str], modality: str, dates: list[str] | None = None) -> list[DatedRaster]:
-    """Folders/globs/files/products → one raster per date, sorted (runner/geo/forms.py recognises the forms);
-    files without a date or with a duplicate date are listed. Masks (`s2_mask`) are plain rasters per date."""
-    from runner.geo.forms import resolve_series
-
-    if modality == "s2_mask":
-        from runner.geo.forms import plain_series
-
-        return plain_series(paths, dates)
-    return resolve_series(paths, modality, dates)
 
 
 def band_layout(info: RasterInfo, modality: str) -> tuple[list[int], list[str]]:

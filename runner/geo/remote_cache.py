@@ -33,6 +33,7 @@ from rasterio.errors import NotGeoreferencedWarning, RasterioError
 from rasterio.windows import Window
 
 from runner.errors import InputError
+from runner.geo.vrt_files import write_vrt
 
 REMOTE_PREFIX = "/vsicurl/"
 Signer = Callable[[str], str]
@@ -207,8 +208,6 @@ def localise(vrt_path: str, bounds: tuple[float, float, float, float], bounds_cr
             chunk.find("DstRect").attrib.update(xOff=repr(ox + c * cw * sx), yOff=repr(oy + r * ch * sy),
                                                 xSize=repr(w * sx), ySize=repr(hh * sy))
             band.insert(at + k, chunk)
-    from runner.geo.vrt import write_vrt
-
     return write_vrt(ElementTree.tostring(root, encoding="unicode"), Path(vrt_path).stem.split(".")[0] + "_local")
 
 

@@ -11,9 +11,9 @@ from rasterio.errors import RasterioError
 
 from runner import modalities
 from runner.errors import InputError
+from runner.geo.dated_raster import DatedRaster
 from runner.geo.grid import GridSpec, check_crs, intersect, snap_outward, transform_bounds
 from runner.geo.inputs import (
-    DatedRaster,
     RasterInfo,
     alpha_holds_data,
     band_layout,

@@ -25,9 +25,9 @@ from runner import modalities
 from runner.errors import InputError
 from runner.geo.aligned import aligned_offset, read_aligned
 from runner.geo.block_cache import ensure_block_cache, needed_cache
+from runner.geo.dated_raster import DatedRaster
 from runner.geo.dates import day_of_year
 from runner.geo.grid import GridSpec, TileWindow
-from runner.geo.inputs import DatedRaster
 from runner.geo.no_alpha import without_alpha_vrt
 from runner.geo.normalise import NormStats, robust_stats
 from runner.geo.tile_cache import TileCache

@@ -19,7 +19,7 @@ from typing import Any
 
 from runner import modalities
 from runner.errors import InputError
-from runner.geo.inputs import DatedRaster
+from runner.geo.dated_raster import DatedRaster
 from runner.geo.remote_cache import REMOTE_PREFIX, cache_root, unsigned
 from runner.geo.vrt import BandSource, build_vrt
 

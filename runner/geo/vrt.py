@@ -13,18 +13,15 @@ written next to the user's data.
 
 from __future__ import annotations
 
-import hashlib
-import os
-import tempfile
-import threading
 from dataclasses import dataclass
-from pathlib import Path
 from xml.sax.saxutils import escape  # nosec B406 - escaping text we write, nothing is parsed
 
 import rasterio
 from rasterio.errors import RasterioError
 
 from runner.errors import InputError
+from runner.geo.remote_cache import header, is_remote
+from runner.geo.vrt_files import write_vrt
 
 
 @dataclass(frozen=True)
@@ -41,16 +38,7 @@ class BandSource:
     func_args: tuple[tuple[str, str], ...] = ()
 
 
-def vrt_dir() -> Path:
-    """The private folder the VRTs live in (OMNISAT_VRT_DIR overrides it)."""
-    folder = Path(os.environ.get("OMNISAT_VRT_DIR") or Path(tempfile.gettempdir()) / f"omnisat-vrt-{os.getuid()}")
-    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-    return folder
-
-
 def _header(path: str, role: str) -> dict:
-    from runner.geo.remote_cache import header, is_remote
-
     if is_remote(path):  # a COG behind a URL: its header from the cache after the first read
         return header(path)
     try:
@@ -152,18 +140,6 @@ def _source(s: BandSource, h: dict, x0: float, y1: float, px: float, py: float) 
 def _g(v: float) -> str:
     """Pixel offsets: integers when they are (the usual case), else the exact fraction."""
     return str(round(v)) if abs(v - round(v)) < 1e-9 else repr(v)
-
-
-def write_vrt(xml: str, name: str) -> str:
-    """Write `xml` under a name made of `name` (readable in messages) and the content's hash; atomic."""
-    digest = hashlib.sha256(xml.encode()).hexdigest()[:16]
-    safe = "".join(ch if ch.isalnum() or ch in "._-" else "_" for ch in name)[:120]
-    path = vrt_dir() / f"{safe}.{digest}.vrt"
-    if not path.exists():
-        tmp = path.with_suffix(f".{os.getpid()}.{threading.get_ident()}.tmp")
-        tmp.write_text(xml)
-        os.replace(tmp, path)
-    return str(path)
 
 
 def _num(v: float) -> str:

@@ -1,8 +1,10 @@
-"""OmniSat model (ECCV 2024) re-implemented from docs/omnisat-model.md with our corrections (§12, §13).
+"""OmniSat model (ECCV 2024) as described in docs/model.md, with our corrections (§12, §13 there).
 
-One file per part: config (sizes), vhr_encoder (CNN + index-bypass decoder), ltae (masked temporal attention),
-relpos (patch-coordinate buckets), combiner (self + cross attention), decoders, losses, heads, omnisat (the
-encoder, the pretrainer, the classifier), tensors (numpy Batch → tensors).
+"quirk N" and "§N" in this package's comments refer to docs/model.md. One file per part: config (sizes),
+vhr_encoder (CNN + index-bypass decoder), ltae (masked temporal attention) and ltae_inference (its inference
+formulation), relpos (patch-coordinate buckets), combiner (self + cross attention), decoders, losses, heads, fuse
+(inference-only folding and fusion of layers), omnisat (the encoder, the pretrainer, the classifier), tensors
+(numpy Batch → tensors).
 
 Where we depart from the reference, on purpose:
 - relative positions from each token's patch (row, col), same across modalities (quirk 1);

@@ -1,13 +1,13 @@
 """Inference-only graph simplification: fold each BatchNorm into the Linear or Conv2d just before it, and run
 each Linear → ReLU and Conv2d → GELU pair as one oneDNN call with the activation as its epilogue on the CPU
-(in fp32, and in bf16 under autocast: tri-modal bf16 inference 210 → 191 ms per 8 tiles, S1-only 65 → 60 ms per 32).
+(in fp32, and in bf16 under autocast).
 
 Why: in eval mode a BatchNorm is a fixed per-channel affine map, so `BN(W x + b)` is one Linear with scaled
 weights. In the LTAE the input and output MLPs run on every (patch, date) row: the separate BatchNorm passes
-over those large activations are pure memory traffic (about 7 % of S2-only inference time on a CPU), and so are
-the ReLU passes and the bias copies of `addmm` (another ~12 % of S2-only inference on a Sapphire Rapids CPU);
+over those large activations are pure memory traffic, and so are the ReLU passes and the bias copies of `addmm`;
 the exact GELU over the aerial stem's 25×25×256 output per patch costs more than the convolution itself unless
-oneDNN applies it while the output is still in cache (18 → 9.5 ms per 4 tiles).
+oneDNN applies it while the output is still in cache. What each step saved is in docs/performance.md (*What the
+runner does by default*).
 The prepared model gives the same outputs to float rounding. Never use it for training (statistics are frozen).
 """
 
@@ -64,8 +64,7 @@ def _fused_dtype(x: Tensor, weight: Tensor, dims: int, op: object) -> torch.dtyp
     """The dtype the fused oneDNN call runs in for this input, or None to run the two ops.
 
     fp32 outside autocast; bf16 under CPU bf16 autocast, the weights cast as autocast itself would cast them
-    (S2-only bf16 inference: autocast's Linear then a separate ReLU pass cost ~0.65 ms per 7,200 × 256 chunk,
-    the fused call ~0.3)."""
+    (autocast's Linear then a separate ReLU pass costs about twice the fused call: docs/performance.md)."""
     if op is None or x.device.type != "cpu" or x.dim() != dims:
         return None
     if torch.is_autocast_enabled("cpu"):

@@ -21,12 +21,11 @@ CHANNELS_LAST_MIN_SIDE = 8
 def cnn_layout(x: Tensor) -> Tensor:
     """x in the memory layout its next convolution runs fastest in.
 
-    Channels-last almost everywhere: cuDNN's tensor-core kernels, oneDNN's bf16 (AMX) kernels at every map size
-    (288 patches of 256 channels: 1,657 against 995 GFLOP/s at 12×12, 1,047 against 873 at 3×3), its AVX2 fp32
-    kernels at every size (6×6: 224 against 197) and its AVX-512 fp32 kernels on maps of 12×12 and more (351
-    against 324). The exception is fp32 with AVX-512 for maps under `CHANNELS_LAST_MIN_SIDE` px: there oneDNN's
-    own blocked layout, which it reaches from PyTorch's default layout, is faster (3×3: forward 319 against 213
-    GFLOP/s, forward + backward 282 against 214; 6×6: 334 against 315 forward)."""
+    Channels-last almost everywhere: cuDNN's tensor-core kernels, oneDNN's bf16 (AMX) kernels at every map size,
+    its AVX2 fp32 kernels at every size and its AVX-512 fp32 kernels on maps of 12×12 and more run fastest in it.
+    The exception is fp32 with AVX-512 for maps under `CHANNELS_LAST_MIN_SIDE` px: there oneDNN's own blocked
+    layout, which it reaches from PyTorch's default layout, is faster, forward and backward. The GFLOP/s behind
+    each case are in docs/performance.md."""
     if x.device.type == "cpu" and min(x.shape[-2:]) < CHANNELS_LAST_MIN_SIDE and x.dtype == torch.float32 \
             and not torch.is_autocast_enabled("cpu") and _avx512():
         return x.contiguous()
@@ -44,8 +43,7 @@ def max_pool_2x2(x: Tensor) -> Tensor:
     are needed.
 
     Why: PyTorch's CPU max-pool always computes int64 indices, and its kernel for PyTorch's default layout is
-    slow on small maps. fp32, 288 patches of 256 channels: 25×25 channels-last 24.6 → 15.0 ms, 12×12 5.0 → 2.8,
-    6×6 in the default layout 7.6 → 0.8; bf16 about even. NaN propagates as in max_pool2d."""
+    slow on small maps (fp32 gains in docs/performance.md; bf16 about even). NaN propagates as in max_pool2d."""
     h, w = x.shape[-2] // 2 * 2, x.shape[-1] // 2 * 2
     rows = torch.maximum(x[..., 0:h:2, :w], x[..., 1:h:2, :w])
     return torch.maximum(rows[..., 0::2], rows[..., 1::2])
@@ -119,7 +117,7 @@ class VHREncoder(nn.Module):
 
     def forward(self, x: Tensor, tile_patches: int, trace: bool = True) -> tuple[Tensor, PoolTrace | None]:
         """`trace=False` (classifying: no decoder to unpool) records no pooling indices and, without autograd,
-        pools by `max_pool_2x2` (fp32 tri-modal inference ~4 % faster); see `_pool`."""
+        pools by `max_pool_2x2`, which is faster; see `_pool`."""
         b, c, h, w = x.shape
         p, k = tile_patches, self.k
         if h != p * k or w != p * k:

@@ -1,7 +1,9 @@
-"""The three operations a job can be: pretrain, finetune, classify.
+"""The four operations a job can be: pretrain, finetune, classify, and selftest (a small synthetic finetune +
+classify that checks an installation end to end).
 
-Each is `run(spec, ctx) -> result dict`, glue between the geodata pipeline (runner.geo), the model and its training
-(runner.model, runner.train) and the model store. The API worker and the CLI both call `run_operation`.
+Each is `run_<kind>(spec, ctx) -> result dict`, glue between the geodata pipeline (runner.geo), the model and its
+training (runner.model, runner.train) and the model store (runner.model_store). The API worker and the CLI both
+call `run_operation`.
 """
 
 from __future__ import annotations

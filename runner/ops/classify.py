@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from runner import dist
+from runner import distributed as dist
 from runner.errors import InputError
 from runner.jobs.context import JobContext
 from runner.ops.common import open_scene_for
@@ -15,9 +15,9 @@ from runner.specs import ClassifySpec
 
 
 def run_classify(spec: ClassifySpec, ctx: JobContext) -> dict[str, Any]:
+    from runner import model_store
     from runner.geo import ClassInfo, ClassMapWriter, NormStats
     from runner.train import Predictor
-    from runner.train import store as model_store
 
     state, card = model_store.load_model(ctx.home, spec.model)
     if card.get("kind") != "classifier" or not card.get("classes"):
@@ -40,8 +40,8 @@ def run_classify(spec: ClassifySpec, ctx: JobContext) -> dict[str, Any]:
     ctx.event("classify", f"{len(tiles)} tiles over {scene.grid.n_rows}×{scene.grid.n_cols} patches with "
               f"{', '.join(scene.modalities)} on {predictor.device}, "
               f"{predictor.batch_size} tiles per batch{' in bf16' if predictor.dtype is not None else ''}")
-    if dist.info().distributed:  # each rank classifies its share of the tiles; rank 0 merges one map (runner/dist)
-        from runner.dist.classify import ShardedClassMapWriter
+    if dist.info().distributed:  # each rank classifies its share of the tiles; rank 0 merges one map (distributed/)
+        from runner.distributed.classify import ShardedClassMapWriter
 
         dist.local_device(predictor.device)  # checks this rank has its own GPU; on a CPU, takes its share of cores
         writer = ShardedClassMapWriter(out, scene.grid, classes, tiles, predictor.batch_size, ctx.work_dir)
@@ -68,7 +68,8 @@ def run_classify(spec: ClassifySpec, ctx: JobContext) -> dict[str, Any]:
         raise
     ctx.event("timings", timer.summary(), **timer.seconds())
     result = {"class_map": str(written["class_map"]), "confidence": str(written.get("confidence", "")),
-              "qml": str(written.get("qml", "")), "model": spec.model, "modalities": list(scene.modalities),
+              "qml": str(written.get("qml", "")), "confidence_qml": str(written.get("confidence_qml", "")),
+              "model": spec.model, "modalities": list(scene.modalities),
               "classes": card["classes"], "areas": written.get("areas", []), "timings": timer.seconds(),
               "device": str(predictor.device), "batch_size": predictor.batch_size,
               "precision": "fp32" if predictor.dtype is None else "bf16", "peak_rss_mb": peak_rss_mb()}

@@ -1,11 +1,10 @@
-"""What pretrain, finetune and classify share: turning a spec into a Scene, size checks, batch streams, cards."""
+"""What pretrain, finetune and classify share: turning a spec into a Scene, size checks, cards."""
 
 from __future__ import annotations
 
 import datetime as dt
 import math
-import random
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -60,7 +59,7 @@ def open_scene_for(spec: InputsSpec, *, tile_patches: int, aerial_px: int, ts_px
 def check_extent_size(grid: Any, limits: Limits | None = None) -> None:
     """Refuse before starting an extent beyond the configured limit, saying how big it is."""
     limits = limits or Limits()
-    area_km2 = (grid.xmax - grid.xmin) * (grid.ymax - grid.ymin) / 1e6
+    area_km2 = grid.area_km2
     if area_km2 > limits.max_extent_km2:
         raise ResourceError(f"the extent is {area_km2:,.3g} km² ({grid.n_rows}×{grid.n_cols} patches), beyond this "
                             f"runner's limit of {limits.max_extent_km2:,.3g} km² (OMNISAT_MAX_EXTENT_KM2); "
@@ -73,7 +72,7 @@ def cached_tiles(scene: Any, ctx: Any) -> Iterator[Any]:
 
     Set after the scene's normalisation is fixed (the cache holds normalised arrays); the files are removed when
     the block ends, however it ends, and the job's log says what the cache held."""
-    from runner import dist
+    from runner import distributed as dist
     from runner.geo.tile_cache import TileCache
 
     cache = TileCache(ctx.work_dir / f"tile-cache-rank{dist.info().rank}")
@@ -91,45 +90,8 @@ def cached_tiles(scene: Any, ctx: Any) -> Iterator[Any]:
                       f"{stats['hits']:,} later reads from the cache{note}", **stats)
 
 
-def shuffled(tiles: list, seed: int) -> list:
-    out = list(tiles)
-    random.Random(seed).shuffle(out)  # nosec B311 - data order, not security
-    return out
-
-
-class BatchStream:
-    """Batches of tiles from the scene, with labels attached when a label map is given.
-
-    It has a length (batches per epoch), so training can report progress and an ETA from the first epoch on."""
-
-    def __init__(self, scene: Any, tiles: list, batch_size: int, label_map: Any = None,
-                 seed: int | None = None) -> None:
-        self.scene, self.batch_size, self.label_map = scene, batch_size, label_map
-        self.tiles = shuffled(tiles, seed) if seed is not None else list(tiles)
-
-    def __len__(self) -> int:
-        return math.ceil(len(self.tiles) / self.batch_size)
-
-    def __iter__(self) -> Iterator[dict[str, Any]]:
-        for batch in self.scene.iter_batches(self.tiles, self.batch_size):
-            if self.label_map is not None:
-                batch["labels"], batch["tile_labels"] = self.label_map.labels_for(batch["tiles"],
-                                                                                  self.scene.grid.tile_patches)
-            yield batch
-
-
-def epoch_batches(scene: Any, tiles: list, batch_size: int, label_map: Any = None,
-                  seed: int = 0) -> Callable[[int], Iterable[dict[str, Any]]]:
-    return lambda epoch: BatchStream(scene, tiles, batch_size, label_map, seed=seed * 1000 + epoch)
-
-
-def fixed_batches(scene: Any, tiles: list, batch_size: int,
-                  label_map: Any = None) -> Callable[[], Iterable[dict[str, Any]]]:
-    return lambda: BatchStream(scene, tiles, batch_size, label_map)
-
-
 def base_card(spec: InputsSpec, scene: Any, *, name: str, kind: str, size: str, cfg: Any,
-              parent: str | None) -> dict[str, Any]:
+              base_model: str | None) -> dict[str, Any]:
     """The model card fields every model carries: what it reads and how, so inference matches training."""
     from dataclasses import asdict, is_dataclass
 
@@ -147,7 +109,7 @@ def base_card(spec: InputsSpec, scene: Any, *, name: str, kind: str, size: str, 
                  "ts_px": grid.ts_px, "max_dates": spec.max_dates, "crs": grid.crs},
         "date_encoding": "day_of_year",
         "dates": {m: [d.isoformat() for d in ds] for m, ds in scene.dates.items()},
-        "parent": parent,
+        "base_model": base_model,
         "runner_version": __version__,
     }
 

@@ -5,32 +5,42 @@ from __future__ import annotations
 import random
 from typing import Any
 
-from runner import dist
-from runner.dist.train import train_batches
+from runner import distributed as dist
 from runner.errors import InputError
 from runner.jobs.context import JobContext
-from runner.ops.common import base_card, cached_tiles, finite_metrics, fixed_batches, open_scene_for
+from runner.ops.batches import fixed_batches, train_batches
+from runner.ops.common import base_card, cached_tiles, finite_metrics, open_scene_for
 from runner.ops.model_glue import config_for_scene, config_from_card, dates_choice, open_sized_scene, train_options
 from runner.ops.recipe import Choice
 from runner.specs import FinetuneSpec
 
 
+def training_stream(scene: Any, tiles: list, spec: FinetuneSpec, labels: Any) -> Any:
+    """The fine-tune's per-epoch batches, turned by random flips and right-angle rotations unless `augment` is off
+    (runner/train/augment.py: what a tile holds does not depend on its orientation)."""
+    from runner.train.augment import augmented
+
+    batches = train_batches(scene, tiles, spec.batch_size, labels, spec.seed)
+    return augmented(batches, spec.seed) if spec.augment else batches
+
+
 def run_finetune(spec: FinetuneSpec, ctx: JobContext) -> dict[str, Any]:
+    from runner import model_store
     from runner.geo import NormStats, check_trainable, rasterise_labels, split_blocks, tiles_with_labels
     from runner.train import finetune
-    from runner.train import store as model_store
 
     model_store.check_can_write(ctx.home, spec.out_model, overwrite=spec.overwrite)
     ctx.progress("reading", 0, 1)
-    parent_state, parent_card = None, None
-    if spec.model:
-        parent_state, parent_card = model_store.load_model(ctx.home, spec.model)
-        g = parent_card["grid"]
+    base_state, base_model_card = None, None
+    if spec.base_model:
+        base_state, base_model_card = model_store.load_model(ctx.home, spec.base_model)
+        g = base_model_card["grid"]
         scene = open_scene_for(spec, tile_patches=g["tile_patches"], aerial_px=g["aerial_px"], ts_px=g["ts_px"],
-                               norm=NormStats.from_dict(parent_card["norm"]), modalities=parent_card["modalities"],
-                               ctx=ctx)
-        size = Choice(parent_card["size"], f"{parent_card['size']}: the size of the parent model {spec.model}")
-        cfg = config_from_card(parent_card)
+                               norm=NormStats.from_dict(base_model_card["norm"]),
+                               modalities=base_model_card["modalities"], ctx=ctx)
+        size = Choice(base_model_card["size"],
+                      f"{base_model_card['size']}: the size of the base model {spec.base_model}")
+        cfg = config_from_card(base_model_card)
     else:
         scene, size = open_sized_scene(spec, ctx)
         scene.norm = scene.compute_norm()
@@ -50,14 +60,14 @@ def run_finetune(spec: FinetuneSpec, ctx: JobContext) -> dict[str, Any]:
     ctx.event("labels", f"{len(labels.classes)} classes: {', '.join(c.name for c in labels.classes)}; "
               f"{len(train_tiles)} training and {len(val_tiles)} validation tiles (spatially disjoint blocks)")
 
-    # under torchrun each rank gets its share of the training tiles (runner/dist); validation sees them all
+    # under torchrun each rank gets its share of the training tiles (runner/distributed); validation sees them all
     with cached_tiles(scene, ctx):
         result = finetune(cfg, len(labels.classes),
-                          train_batches(scene, train_tiles, spec.batch_size, labels, spec.seed),
+                          training_stream(scene, train_tiles, spec, labels),
                           fixed_batches(scene, val_tiles, spec.batch_size, labels), train_options(spec), ctx,
-                          ctx.work_dir / "checkpoint", init_state=parent_state)
+                          ctx.work_dir / "checkpoint", init_state=base_state)
     card = base_card(spec, scene, name=spec.out_model, kind="classifier", size=size.value, cfg=cfg,
-                     parent=spec.model)
+                     base_model=spec.base_model)
     card["choices"] = {"size": size.as_card(), "dates": dates_choice(spec, scene).as_card()}
     card["classes"] = [{"value": c.value, "name": c.name, "color": c.color} for c in labels.classes]
     card["metrics"] = finite_metrics(result.metrics)

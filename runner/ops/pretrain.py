@@ -4,18 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from runner import dist
-from runner.dist.train import train_batches
+from runner import distributed as dist
 from runner.jobs.context import JobContext
-from runner.ops.common import base_card, cached_tiles, finite_metrics, fixed_batches
+from runner.ops.batches import fixed_batches, train_batches
+from runner.ops.common import base_card, cached_tiles, finite_metrics
 from runner.ops.model_glue import config_for_scene, dates_choice, open_sized_scene, train_options
 from runner.specs import PretrainSpec
 
 
 def run_pretrain(spec: PretrainSpec, ctx: JobContext) -> dict[str, Any]:
+    from runner import model_store
     from runner.geo import split_blocks
     from runner.train import pretrain
-    from runner.train import store as model_store
 
     model_store.check_can_write(ctx.home, spec.out_model, overwrite=spec.overwrite)
     ctx.progress("reading", 0, 1)
@@ -29,12 +29,12 @@ def run_pretrain(spec: PretrainSpec, ctx: JobContext) -> dict[str, Any]:
         train_tiles, val_tiles = tiles, tiles[:1]
     ctx.event("split", f"{len(train_tiles)} training tiles, {len(val_tiles)} validation tiles (spatial blocks)")
     cfg = config_for_scene(size.value, scene, ltae_norm=spec.ltae_norm)
-    # under torchrun each rank gets its share of the training tiles (runner/dist); validation sees them all
+    # under torchrun each rank gets its share of the training tiles (runner/distributed); validation sees them all
     with cached_tiles(scene, ctx):
         result = pretrain(cfg, train_batches(scene, train_tiles, spec.batch_size, seed=spec.seed),
                           fixed_batches(scene, val_tiles, spec.batch_size), train_options(spec), ctx,
                           ctx.work_dir / "checkpoint")
-    card = base_card(spec, scene, name=spec.out_model, kind="pretrained", size=size.value, cfg=cfg, parent=None)
+    card = base_card(spec, scene, name=spec.out_model, kind="pretrained", size=size.value, cfg=cfg, base_model=None)
     card["choices"] = {"size": size.as_card(), "dates": dates_choice(spec, scene).as_card()}
     card["classes"] = []
     card["metrics"] = finite_metrics(result.metrics)

@@ -13,11 +13,11 @@ from runner.jobs.context import JobContext
 
 
 def run_selftest(ctx: JobContext) -> dict[str, Any]:
+    from runner import model_store as store
     from runner.geo.scene import make_scene
     from runner.ops.classify import run_classify
     from runner.ops.finetune import run_finetune
     from runner.specs import ClassifySpec, FinetuneSpec
-    from runner.train import store
 
     timings: dict[str, float] = {}
     t = time.perf_counter()

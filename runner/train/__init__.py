@@ -1,4 +1,4 @@
-"""Training and inference machinery: loops, checkpoints, model store, predictor."""
+"""Training and inference machinery: loops, checkpoints, predictor (the model store is runner/model_store.py)."""
 
 from runner.train.finetune import finetune
 from runner.train.options import TrainOptions, TrainResult

@@ -10,11 +10,11 @@ from typing import Any
 import numpy as np
 import torch
 
-from runner import dist
-from runner.dist import train as dist_train
+from runner import distributed as dist
+from runner.distributed import train as dist_train
 from runner.errors import InputError
-from runner.jobs.context import JobContext
 from runner.model import OmniSatClassifier, OmniSatConfig, to_tensors
+from runner.train.context import TrainingContext
 from runner.train.device import choose_device
 from runner.train.loop import fit, seed_everything
 from runner.train.metrics import confusion, inverse_frequency_weights, multilabel_f1, patch_metrics
@@ -63,7 +63,7 @@ def evaluate_classifier(model: torch.nn.Module, batches: Iterable[dict[str, Any]
 
 
 def finetune(cfg: OmniSatConfig, classes_count: int, train_batches: Callable[[int], Iterable[dict[str, Any]]],
-             val_batches: Callable[[], Iterable[dict[str, Any]]], opts: TrainOptions, ctx: JobContext,
+             val_batches: Callable[[], Iterable[dict[str, Any]]], opts: TrainOptions, ctx: TrainingContext,
              ckpt_dir: Path | None, init_state: dict[str, torch.Tensor] | None = None) -> TrainResult:
     """Returns the best OmniSatClassifier state by validation macro F1 and that epoch's metrics."""
     if classes_count < 2:
@@ -75,8 +75,8 @@ def finetune(cfg: OmniSatConfig, classes_count: int, train_batches: Callable[[in
         try:
             loaded = model.load_encoder(init_state)
         except ValueError as err:
-            raise InputError(f"parent model: {err}") from err
-        ctx.event("init", f"encoder initialised from the parent model ({len(loaded)} tensors)")
+            raise InputError(f"base model: {err}") from err
+        ctx.event("init", f"encoder initialised from the base model ({len(loaded)} tensors)")
     model.to(device)
     weights = class_weights_for(opts, classes_count, train_batches)
     weights = weights.to(device) if weights is not None else None

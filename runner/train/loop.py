@@ -6,7 +6,7 @@ from `JobContext.cancel_points`: a step takes seconds on a CPU) as well as betwe
 masking, modality dropout) draws from RNGs that are seeded and checkpointed, so a resumed run continues
 exactly where the interrupted one would have been. Validation runs under a forked, fixed-seed RNG.
 
-Under torchrun (runner/dist) the model is wrapped in DistributedDataParallel, each rank trains on its share of
+Under torchrun (runner/distributed) the model is wrapped in DistributedDataParallel, each rank trains on its share of
 the tiles, every rank validates on all validation tiles (so the score and the early-stop decision are the same
 everywhere) and only rank 0 writes checkpoints. A single process runs exactly the code it always did.
 """
@@ -23,13 +23,13 @@ from typing import Any
 import numpy as np
 import torch
 
-from runner import dist
-from runner.dist import train as dist_train
+from runner import distributed as dist
+from runner.distributed import train as dist_train
 from runner.errors import InputError
-from runner.jobs.context import JobContext
 from runner.model.tensors import to_tensors
 from runner.train.accumulate import ChunkedStep
 from runner.train.checkpoint import load_checkpoint, save_checkpoint, set_rng_state
+from runner.train.context import TrainingContext
 from runner.train.device import amp_dtype, autocast
 from runner.train.options import TrainOptions, TrainResult
 
@@ -63,7 +63,7 @@ def cpu_state(model: torch.nn.Module) -> dict[str, torch.Tensor]:
 
 
 def fit(model: torch.nn.Module, *, stage: str, size: str, step_fn: StepFn, evaluate: EvalFn, train_batches: Batches,
-        opts: TrainOptions, ctx: JobContext, ckpt_dir: Path | None, device: torch.device) -> TrainResult:
+        opts: TrainOptions, ctx: TrainingContext, ckpt_dir: Path | None, device: torch.device) -> TrainResult:
     """Train `model` (already on `device`) and return the best weights by validation score (higher = better)."""
     with ctx.cancel_points(model):
         return _fit(model, stage=stage, size=size, step_fn=step_fn, evaluate=evaluate, train_batches=train_batches,
@@ -71,7 +71,7 @@ def fit(model: torch.nn.Module, *, stage: str, size: str, step_fn: StepFn, evalu
 
 
 def _fit(model: torch.nn.Module, *, stage: str, size: str, step_fn: StepFn, evaluate: EvalFn,
-         train_batches: Batches, opts: TrainOptions, ctx: JobContext, ckpt_dir: Path | None,
+         train_batches: Batches, opts: TrainOptions, ctx: TrainingContext, ckpt_dir: Path | None,
          device: torch.device) -> TrainResult:
     dtype = amp_dtype(device, opts.amp)
     base_lr = opts.learning_rate(stage, size)

@@ -9,16 +9,16 @@ from typing import Any
 import numpy as np
 import torch
 
-from runner import dist
-from runner.jobs.context import JobContext
+from runner import distributed as dist
 from runner.model import OmniSatConfig, OmniSatPretrainer, to_tensors
+from runner.train.context import TrainingContext
 from runner.train.device import choose_device
 from runner.train.loop import fit, seed_everything
 from runner.train.options import TrainOptions, TrainResult
 
 
 def pretrain(cfg: OmniSatConfig, train_batches: Callable[[int], Iterable[dict[str, Any]]],
-             val_batches: Callable[[], Iterable[dict[str, Any]]], opts: TrainOptions, ctx: JobContext,
+             val_batches: Callable[[], Iterable[dict[str, Any]]], opts: TrainOptions, ctx: TrainingContext,
              ckpt_dir: Path | None) -> TrainResult:
     """Returns the best OmniSatPretrainer state (encoder.* + decoders.*) by validation loss."""
     seed_everything(opts.seed)

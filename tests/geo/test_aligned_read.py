@@ -119,7 +119,7 @@ def _rgba(tmp_path: Path, alpha: np.ndarray, name: str) -> str:
 def _s2(tmp_path: Path) -> list:
     import datetime as dt
 
-    from runner.geo.inputs import DatedRaster
+    from runner.geo.dated_raster import DatedRaster
     data = np.full((10, 20, 30), 1000, dtype="uint16")
     return [DatedRaster(write(tmp_path / "S2_20200601.tif", data, res=10.0, x0=GRID.xmin, y0=GRID.ymax, nodata=0),
                         dt.date(2020, 6, 1))]

@@ -202,7 +202,7 @@ def test_fused_linear_relu_matches_in_fp32_and_under_bf16_autocast(monkeypatch) 
             low = fused(x)
             reference_low = torch.relu(linear(x))
     # one oneDNN call each, bf16 under autocast as autocast casts (where oneDNN has bf16 kernels: AVX-512 and up)
-    assert calls == [torch.float32, torch.bfloat16] if fuse._BF16_FUSABLE else [torch.float32]
+    assert calls == ([torch.float32, torch.bfloat16] if fuse._BF16_FUSABLE else [torch.float32])
     assert low.dtype == torch.bfloat16 and (low >= 0).all()
     torch.testing.assert_close(low, reference_low, atol=0.02, rtol=0.02)
     torch.testing.assert_close(low.float(), expected, atol=0.1, rtol=0.05)

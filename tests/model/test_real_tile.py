@@ -1,7 +1,7 @@
 """The `base` model on one real TreeSatAI-TS tile (aerial 0.2 m, S2 with cloud masks, S1 ascending).
 
-Read with rasterio straight from /work/shared/eodata (the geo layer is tested on its own); skipped when the
-samples are absent.
+Read with rasterio straight from ../shared/eodata beside the repository (the geo layer is tested on its own);
+skipped, saying where it looked, when the samples are absent.
 """
 
 from __future__ import annotations
@@ -14,10 +14,12 @@ import torch
 
 from runner.model import OmniSatClassifier, OmniSatConfig, OmniSatPretrainer, to_tensors
 
-TILE = Path("/work/shared/eodata/treesatai_tile")
+REPO = Path(__file__).resolve().parents[2]
+TILE = REPO.parent / "shared" / "eodata" / "treesatai_tile"
 DATES = 50
 
-pytestmark = pytest.mark.skipif(not TILE.is_dir(), reason=f"real EO samples not present at {TILE}")
+pytestmark = pytest.mark.skipif(
+    not TILE.is_dir(), reason=f"real samples not found at {TILE} (../shared/eodata is absent on this machine)")
 
 
 def _read(path: Path) -> tuple[np.ndarray, tuple[str, ...]]:

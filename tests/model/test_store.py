@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 import torch
 
+from runner import model_store as store
 from runner.errors import InputError
 from runner.model import OmniSatClassifier, OmniSatConfig, OmniSatPretrainer, to_tensors
-from runner.train import store
 from runner.train.checkpoint import load_checkpoint, save_checkpoint
 from tests.model.conftest import make_batch
 
@@ -24,7 +24,7 @@ def _state() -> tuple[OmniSatConfig, dict[str, torch.Tensor]]:
 def _card(cfg: OmniSatConfig) -> dict:
     return {"kind": "classifier", "size": "tiny", "config": cfg.to_dict(), "modalities": ["aerial", "s2"],
             "classes": [{"value": 1, "name": "forest", "color": "#00aa00"}], "metrics": {"macro_f1": 0.5},
-            "history": [{"epoch": 1}], "parent": None}
+            "history": [{"epoch": 1}], "base_model": None}
 
 
 def test_model_round_trip_is_bit_exact(tmp_path):
@@ -114,3 +114,13 @@ def test_training_checkpoint_round_trip_is_bit_exact(tmp_path):
     for i, st in a["state"].items():
         assert all(torch.equal(st[k], b["state"][i][k]) for k in st)
     assert not list(tmp_path.glob("*.pt")) and not list(tmp_path.rglob("*.pkl"))
+
+
+def test_cards_from_before_base_model_read_their_parent_as_base_model(tmp_path):
+    cfg, state = _state()
+    old = {k: v for k, v in _card(cfg).items() if k != "base_model"} | {"parent": "pre"}
+    store.save_model(tmp_path, "old-card", state, old)
+    _, card = store.load_model(tmp_path, "old-card")
+    assert card["base_model"] == "pre" and "parent" not in card
+    assert store.get_card(tmp_path, "old-card")["base_model"] == "pre"
+    assert store.list_models(tmp_path)[0]["base_model"] == "pre"

@@ -178,6 +178,6 @@ def test_finetune_starts_from_a_pretrained_encoder_even_with_fewer_modalities(ma
     finetune(s2_cfg, CLASSES, lambda e: train, lambda: train, TrainOptions(epochs=1), ctx, None, init_state=pre_state)
     assert ctx.events[0][0] == "init"
     other = OmniSatConfig.for_size("tiny", {"s2": 4})
-    with pytest.raises(InputError, match="parent model: the initial weights do not fit"):
+    with pytest.raises(InputError, match="base model: the initial weights do not fit"):
         finetune(other, CLASSES, lambda e: train, lambda: train, TrainOptions(epochs=1), ctx, None,
                  init_state=pre_state)

@@ -23,7 +23,7 @@ def test_finetuned_tiny_model_beats_chance_on_held_out_blocks(trained) -> None:
     kinds = [e[0] for e in trained["ft_ctx"].events]
     assert "labels" in kinds and any("spatially disjoint" in e[1] for e in trained["ft_ctx"].events)
     card = json.loads((trained["home"] / "models" / "clf" / "card.json").read_text())
-    assert card["parent"] == "pre" and card["kind"] == "classifier"
+    assert card["base_model"] == "pre" and card["kind"] == "classifier"
     assert card["norm"]["bands"]["s2"][0] == "B2" and card["grid"]["tile_patches"] == 6
     assert [c["name"] for c in card["classes"]] == [c["name"] for c in trained["finetune"]["classes"]]
 
@@ -185,7 +185,7 @@ def test_truncated_checkpoint_is_refused_naming_the_file(trained, scene: Path, t
 def test_the_runner_chooses_the_size_and_keeps_every_date_and_says_so(trained, scene: Path) -> None:
     """Defaults decide from the data: a 0.4 km² scene gets `tiny`, every date is used, and the reasons are in the
     job's log and on both model cards (the dock shows them)."""
-    from runner.train import store
+    from runner import model_store as store
 
     choices = [m for k, m, _ in trained["pre_ctx"].events if k == "choice"]
     assert any(m.startswith("model size tiny:") and "tiles" in m for m in choices)
@@ -196,7 +196,7 @@ def test_the_runner_chooses_the_size_and_keeps_every_date_and_says_so(trained, s
     assert pre_card["choices"]["dates"]["value"] == given
     assert "all" in pre_card["choices"]["dates"]["reason"]
     _, clf_card = store.load_model(trained["home"], "clf")
-    assert clf_card["choices"]["size"]["reason"].startswith("tiny: the size of the parent model pre")
+    assert clf_card["choices"]["size"]["reason"].startswith("tiny: the size of the base model pre")
 
 
 def test_choose_size_picks_base_only_for_enough_imagery() -> None:
@@ -211,8 +211,8 @@ def test_choose_size_picks_base_only_for_enough_imagery() -> None:
 def test_a_pretraining_time_budget_ends_the_run_with_a_validated_model(trained, scene: Path) -> None:
     """`minutes` ends the running epoch early (its batches are spread over the extent), validates it and saves the
     best model, however many epochs were asked for."""
+    from runner import model_store as store
     from runner.ops import run_operation
-    from runner.train import store
 
     ctx = RecordingContext(trained["home"], "budget")
     run_operation("pretrain", {**inputs(scene, ("s1", "s2")), "out_model": "budget", "epochs": 50,

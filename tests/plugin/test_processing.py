@@ -15,11 +15,11 @@ def test_pretrain_and_finetune_create_models(trained_models, runner_session) -> 
     models = {m["name"]: m for m in runner_session.client().models()}
     assert models["plugin-pre"]["kind"] == "pretrained"
     card = runner_session.client().model_card(trained_models["classifier"])
-    assert card["kind"] == "classifier" and card["parent"] == "plugin-pre"
+    assert card["kind"] == "classifier" and card["base_model"] == "plugin-pre"
     assert {c["name"] for c in card["classes"]} >= {"Wheat", "Grassland"}
 
 
-def test_classify_extent_writes_a_styled_map(trained_models, plugin_scene, tmp_path) -> None:
+def test_classify_extent_writes_a_styled_map(trained_models, runner_session, plugin_scene, tmp_path) -> None:
     import processing
 
     out = tmp_path / "map.tif"
@@ -32,6 +32,17 @@ def test_classify_extent_writes_a_styled_map(trained_models, plugin_scene, tmp_p
     layer = QgsRasterLayer(str(out), "m")  # opens with the saved default style
     assert layer.isValid() and layer.renderer().type() == "paletted"
     assert {c.label for c in layer.renderer().classes()} == labels
+    # the .qml files are the runner's (runner/geo/qml.py, their one writer), not rewritten by the plugin
+    from types import SimpleNamespace
+
+    from runner.geo.qml import class_map_qml, confidence_qml
+
+    card = runner_session.client().model_card("plugin-clf")
+    assert out.with_suffix(".qml").read_text() == class_map_qml([SimpleNamespace(**c) for c in card["classes"]])
+    conf = Path(result["CONFIDENCE"])
+    assert conf.with_name(conf.stem + ".qml").read_text() == confidence_qml()
+    conf_layer = QgsRasterLayer(str(conf), "c")  # QGIS reads the runner's confidence style as its default
+    assert conf_layer.isValid() and conf_layer.renderer().type() == "singlebandpseudocolor"
 
 
 def test_bf16_precision_reaches_the_runner_and_gives_the_same_map(trained_models, plugin_scene, tmp_path) -> None:

@@ -23,7 +23,7 @@ from runner.specs import MODEL_NAME_RE
 from runner.train.checkpoint import tensors_for_save
 
 WEIGHTS, CARD, CHECKSUMS = "weights.safetensors", "card.json", "checksums.json"
-SUMMARY_KEYS = ("name", "created", "kind", "size", "modalities", "bands", "grid", "classes", "metrics", "parent",
+SUMMARY_KEYS = ("name", "created", "kind", "size", "modalities", "bands", "grid", "classes", "metrics", "base_model",
                 "runner_version")
 
 
@@ -98,9 +98,12 @@ def _existing(home: Path, name: str) -> Path:
 
 def _read_card(folder: Path, name: str) -> dict[str, Any]:
     try:
-        return json.loads((folder / CARD).read_text())
+        card = json.loads((folder / CARD).read_text())
     except (OSError, ValueError) as err:
         raise InputError(f"model {name}: {folder / CARD} is unreadable ({err})") from err
+    if isinstance(card, dict) and "parent" in card:  # cards written before the field was named base_model
+        card.setdefault("base_model", card.pop("parent"))
+    return card
 
 
 def get_card(home: Path, name: str) -> dict[str, Any]:

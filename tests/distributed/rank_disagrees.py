@@ -6,7 +6,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from runner import dist
+from runner import distributed as dist
 from runner.jobs.context import JobContext
 from runner.ops import run_operation
 

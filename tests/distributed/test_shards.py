@@ -1,4 +1,4 @@
-"""The pieces of runner/dist that need no second process: sharding rules, torchrun's environment, and the
+"""The pieces of runner/distributed that need no second process: sharding rules, torchrun's environment, and the
 single-process guarantee (without torchrun's variables every helper leaves things exactly as they were)."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ import os
 import pytest
 import torch
 
-from runner.dist import DistInfo, read_env, shard_bounds, shard_padded
+from runner.distributed import DistInfo, read_env, shard_bounds, shard_padded
 
 
 @pytest.mark.parametrize("world", [1, 2, 3, 4])
@@ -48,7 +48,7 @@ def test_torchrun_environment_is_read() -> None:
 
 
 def test_cpu_threads_split_the_node_between_its_ranks() -> None:
-    from runner.dist import cpu_threads
+    from runner.distributed import cpu_threads
 
     cores = len(os.sched_getaffinity(0))
     assert cpu_threads(DistInfo(0, 2, 0, 2)) == max(1, cores // 2)
@@ -56,9 +56,9 @@ def test_cpu_threads_split_the_node_between_its_ranks() -> None:
 
 
 def test_without_torchrun_every_helper_is_a_no_op(tmp_path, monkeypatch) -> None:
-    from runner import dist
-    from runner.dist import train as dt
-    from runner.ops.common import epoch_batches
+    from runner import distributed as dist
+    from runner.distributed import train as dt
+    from runner.ops.batches import epoch_batches, train_batches
 
     assert "WORLD_SIZE" not in os.environ
     assert dist.info() == DistInfo() and dist.is_main()
@@ -73,13 +73,13 @@ def test_without_torchrun_every_helper_is_a_no_op(tmp_path, monkeypatch) -> None
     assert all(torch.equal(before[k], v) for k, v in model.state_dict().items())
     assert dt.mean_over_ranks({"b": 2.5, "a": 1.0}) == {"b": 2.5, "a": 1.0}
     tiles = list(range(30))
-    assert dt.train_batches(None, tiles, 4, seed=3)(2).tiles == epoch_batches(None, tiles, 4, seed=3)(2).tiles
+    assert train_batches(None, tiles, 4, seed=3)(2).tiles == epoch_batches(None, tiles, 4, seed=3)(2).tiles
     monkeypatch.delenv(dt.HASH_ENV, raising=False)
     assert dt.write_state_hash(tmp_path, model, model.state_dict()) is None and not list(tmp_path.iterdir())
 
 
 def test_state_digest_sees_every_value_name_and_dtype() -> None:
-    from runner.dist.train import state_sha256
+    from runner.distributed.train import state_sha256
 
     state = {"w": torch.randn(3, 4), "n": torch.tensor(7), "h": torch.randn(2).to(torch.bfloat16)}
     same = {k: v.clone() for k, v in reversed(list(state.items()))}

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from runner.dist.env import barrier, broadcast, info, shard_bounds
+from runner.distributed.env import barrier, broadcast, info, shard_bounds
 from runner.errors import InputError, ResourceError
 
 SHARD_DIR = "classify-shards"

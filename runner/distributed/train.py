@@ -10,14 +10,12 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import torch
 
-from runner.dist.env import DistInfo, info, shard_padded
+from runner.distributed.env import DistInfo, info
 
 # A debug switch for tests and for users checking their cluster: every rank writes the sha256 of its final
 # weights to <job folder>/state-rank<r>.sha256, so identical replicas can be verified from the outside.
@@ -113,18 +111,3 @@ def write_state_hash(work_dir: Path, model: torch.nn.Module, best: dict[str, tor
     path = Path(work_dir) / f"state-rank{d.rank}.sha256"
     path.write_text(f"best {state_sha256(best)}\nlast {state_sha256(unwrap(model).state_dict())}\n")
     return path
-
-
-def train_batches(scene: Any, tiles: list, batch_size: int, label_map: Any = None,
-                  seed: int = 0) -> Callable[[int], Iterable[dict[str, Any]]]:
-    """Per-epoch training batches: all tiles in a single process, this rank's share under torchrun.
-
-    Every rank shuffles the full tile list with the epoch's seed (the order a single process would use), then
-    takes its padded share, so the ranks together cover every tile each epoch in equal step counts.
-    """
-    from runner.ops.common import BatchStream, epoch_batches
-
-    full = epoch_batches(scene, tiles, batch_size, label_map, seed)
-    if not info().distributed:
-        return full
-    return lambda epoch: BatchStream(scene, shard_padded(full(epoch).tiles), batch_size, label_map)

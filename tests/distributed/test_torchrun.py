@@ -16,12 +16,12 @@ import numpy as np
 import pytest
 import rasterio
 
-from tests.dist.conftest import ROOT, TIMEOUT, env, finetune_args, inputs, run, state_hashes, torchrun_cmd
+from tests.distributed.conftest import ROOT, TIMEOUT, env, finetune_args, inputs, run, state_hashes, torchrun_cmd
 
 
 def test_two_process_training_keeps_replicas_identical_and_saves_one_model(trained: dict) -> None:
-    from runner.dist.train import state_sha256
-    from runner.train import store
+    from runner import model_store as store
+    from runner.distributed.train import state_sha256
 
     home = trained["home"]
     for name in ("pre", "ft"):
@@ -33,7 +33,7 @@ def test_two_process_training_keeps_replicas_identical_and_saves_one_model(train
     assert sorted(p.name for p in (home / "models").iterdir()) == ["ft", "pre"]
     weights, card = store.load_model(home, "ft")
     assert state_sha256(weights) == state_hashes(home / "jobs" / "dist-ft")[0]["best"]
-    assert card["kind"] == "classifier" and card["parent"] == "pre" and len(card["history"]) == 2
+    assert card["kind"] == "classifier" and card["base_model"] == "pre" and len(card["history"]) == 2
     # rank 0 alone reports: one result on stdout, each epoch once on stderr
     result = json.loads(trained["finetune"].stdout)
     assert result["model"] == "ft" and result["classes"]

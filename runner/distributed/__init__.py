@@ -7,7 +7,7 @@ Without torchrun's environment every function here is a no-op and the runner is 
 See docs/distributed.md.
 """
 
-from runner.dist.env import (
+from runner.distributed.env import (
     DistInfo,
     barrier,
     broadcast,
