@@ -68,7 +68,7 @@ def make_model(name: str, scene_dir: Path, modalities: list[str]) -> str:
     torch.manual_seed(0)
     state = OmniSatClassifier(cfg, len(CLASSES)).state_dict()
     card = base_card(SimpleNamespace(max_dates=50), sc, name=name, kind="classifier", size="base", cfg=cfg,
-                     parent=None)
+                     base_model=None)
     card["classes"] = CLASSES
     card["metrics"] = {"note": "random weights: a speed benchmark model"}
     store.save_model(HOME, name, state, card, overwrite=True)

@@ -49,7 +49,7 @@ def make_inputs(root: Path, sizes: Sizes) -> tuple[Path, str]:
     classes = [{"value": i + 1, "name": f"class {i + 1}", "color": c} for i, c in enumerate(CLASS_COLOURS)]
     state = OmniSatClassifier(cfg, len(classes)).state_dict()
     card = base_card(SimpleNamespace(max_dates=50), sc, name="gpu-check", kind="classifier", size=sizes.model,
-                     cfg=cfg, parent=None)
+                     cfg=cfg, base_model=None)
     card["classes"] = classes
     store.save_model(root / "home", "gpu-check", state, card, overwrite=True)
     return scene, "gpu-check"

@@ -288,7 +288,9 @@ def training_run(parity: Parity, sec: Section) -> None:
                       update_cosine=cos, update_rel_error=rel, train_loss=hist)
 
         # a run cancelled after epoch 1 resumes from its checkpoint to the weights of the uninterrupted run
-        _, events = _finetune(parity, dev, target_amp, root / "cut", cancel_after=2)
+        # cancelled at epoch 2's first step: a cancel lands inside a pass (JobContext.cancel_points), so one
+        # raised at the last step of epoch 1 would also stop its validation and checkpoint
+        _, events = _finetune(parity, dev, target_amp, root / "cut", cancel_after=3)
         cut_epoch = _last_weights(root / "cut")
         resumed, events2 = _finetune(parity, dev, target_amp, root / "cut")
         straight = _last_weights(root / f"dev-{target_amp}")

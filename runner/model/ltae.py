@@ -20,6 +20,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from runner.model.ltae_inference import dense_eval_chunked
+from runner.model.series_norm import series_standardise
 
 
 def sinusoid(positions: Tensor, width: int, period: float) -> Tensor:
@@ -45,23 +46,6 @@ def token_group_norm(x: Tensor, gn: nn.GroupNorm) -> Tensor:
     n, c = x.shape
     y = F.layer_norm(x.reshape(n, gn.num_groups, c // gn.num_groups), (c // gn.num_groups,), eps=gn.eps)
     return y.reshape(n, c) * gn.weight + gn.bias
-
-
-def series_standardise(h: Tensor, valid: Tensor, groups: int, eps: float) -> Tensor:
-    """(N, T, C) series standardised per sequence within `groups` contiguous channel groups, statistics over the
-    sequence's valid dates only (GroupNorm over channels × dates without its affine). Invalid dates come out 0.
-
-    Statistics are computed in fp32: under bf16 autocast a sum over hundreds of dates loses too much.
-    """
-    n, t, c = h.shape
-    width = c // groups
-    x = h.reshape(n, t, groups, width).float()
-    weight = valid.reshape(n, t, 1, 1).to(torch.float32)
-    count = (weight.sum(1, keepdim=True) * width).clamp_min(1.0)                # (N, 1, 1, 1)
-    mean = (x * weight).sum(dim=(1, 3), keepdim=True) / count                  # (N, 1, groups, 1)
-    centred = (x - mean) * weight
-    variance = (centred * centred).sum(dim=(1, 3), keepdim=True) / count
-    return (centred * torch.rsqrt(variance + eps)).reshape(n, t, c).to(h.dtype)
 
 
 NORM_SCOPES = ("series", "date")

@@ -7,7 +7,7 @@ normalised activations `z` and one logit per head, so:
 
 * in fp32 the group statistics come from two small matmuls against a block-averaging matrix
   (`group_standardise`), faster there than `F.layer_norm` over rows of 16 channels; in bf16, whose broadcasting
-  subtract and multiply are slow on a CPU, `F.layer_norm` (fp32 inside) is faster (S2-only 103 → 89 ms per 32 tiles);
+  subtract and multiply are slow on a CPU, `F.layer_norm` (fp32 inside) is faster;
 * the key projection and the fixed query fold into one `dim × heads` matrix (`logit_weights`): for head k,
   `key(h)_k · q_k = h · (W_k^T q_k) + b_k · q_k`; the GroupNorm affine and the date encoding, being per channel
   and per (tile, date), move onto that small matrix and onto the (tile, date) level;
@@ -18,8 +18,8 @@ normalised activations `z` and one logit per head, so:
 
 Dropout is the identity in eval mode, so nothing else differs. `dense_eval_chunked` runs this a few tiles at a
 time: every step above is a full pass over the (patch, date) × 256 activations, and at 32 tiles those are 59 MB,
-so each pass streamed from memory; chunks of ~2 M values (8 MB in fp32) stay in cache between passes (S2-only
-inference 141 → 127 ms per 32 tiles on a Sapphire Rapids CPU; results equal to float rounding).
+so each pass streamed from memory; chunks of ~2 M values (8 MB in fp32) stay in cache between passes (results equal to
+float rounding; the figures are in docs/performance.md).
 `tests/model/test_inference_paths.py` checks this path against the training path on a trained model, with cloudy
 dates and NaN in padded observations, and the chunked pass against the single one.
 """
@@ -27,21 +27,15 @@ dates and NaN in padded observations, and the chunked pass against the single on
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
 
 import torch
 import torch.nn.functional as F
-from torch import Tensor
+from torch import Tensor, nn
 
-if TYPE_CHECKING:
-    from runner.model.ltae import LTAE
+from runner.model.series_norm import series_standardise
 
-
-def series_standardise(h: Tensor, valid: Tensor, groups: int, eps: float) -> Tensor:
-    """The LTAE's series-scope statistics (imported late: ltae.py imports this module)."""
-    from runner.model.ltae import series_standardise as standardise
-
-    return standardise(h, valid, groups, eps)
+# `ltae` below is a runner.model.ltae.LTAE; not imported, since that module imports this one
+LTAE = nn.Module
 
 
 def group_standardise(y: Tensor, groups: int, eps: float) -> Tensor:

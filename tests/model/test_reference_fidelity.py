@@ -87,7 +87,7 @@ def test_per_date_scope_is_a_measurable_departure(dense: bool) -> None:
 
 def test_series_statistics_ignore_invalid_dates() -> None:
     """Masked dates change nothing: the statistics equal GroupNorm's over the valid dates alone."""
-    from runner.model.ltae import series_standardise
+    from runner.model.series_norm import series_standardise
 
     torch.manual_seed(0)
     h = torch.randn(3, 7, 32)
