@@ -288,7 +288,8 @@ def run() -> dict[str, Any]:
     datasets = [d for d in (worldcereal(),) if d is not None]
     if not datasets:
         return {"skipped": f"{EODATA} not found: the accuracy benchmark needs ../shared/eodata"}
-    result: dict[str, Any] = {"overrides": OVERRIDES, "seeds": list(SEEDS), "datasets": {}}
+    result: dict[str, Any] = {"overrides": OVERRIDES, "seeds": list(SEEDS), "subsets": list(SUBSETS),
+                              "budgets": list(BUDGETS), "datasets": {}}
     for ds in datasets:
         result["datasets"][ds.name] = evaluate(ds)
     result["summary"] = summarise([r for d in result["datasets"].values() for r in d["runs"]])
@@ -308,7 +309,11 @@ def write_markdown(result: dict[str, Any], path: Path) -> None:
              "same polygons. Polygons of one half of the scene train; the other half scores (folds alternate with "
              f"the seed). Budgets: `half` = every polygon of the training half, `few` = at most {FEW_POLYGONS} "
              "polygons per class. Mean ± standard deviation over seeds; `val F1` is the fine-tune's own validation "
-             "macro F1 (what the model card and the dock report), to set beside the test figure.", ""]
+             "macro F1 (what the model card and the dock report), to set beside the test figure.", "",
+             f"This run: modality subsets {', '.join(result.get('subsets', SUBSETS))}; budgets "
+             f"{', '.join(result.get('budgets', BUDGETS))}; seeds {', '.join(map(str, result['seeds']))}; "
+             f"spec overrides {json.dumps(result['overrides']) if result['overrides'] else 'none (the defaults)'}.",
+             ""]
     for name, ds in result["datasets"].items():
         lines += [f"### {ds['dataset']}", "", f"Classes: {', '.join(ds['classes'])}.", "",
                   "| modalities | budget | method | macro F1 | overall accuracy | val F1 | train s/km² |",
