@@ -16,10 +16,10 @@ measured is the defaults. For each real labelled dataset in `../shared/eodata`:
 - macro F1, overall accuracy and per-class F1 on the test half, the fine-tune's own validation macro F1 (what
   the dock reports) and training seconds per km²; mean and spread over seeds.
 
-`BENCH_OVERRIDES` (JSON) adds fields to every pretrain and finetune spec, to measure one change at a time
-against the defaults; `BENCH_SEEDS`, `BENCH_SUBSETS`, `BENCH_BUDGETS` narrow a run. Writes
-bench/accuracy.json and docs/benchmarks.md for a run with the defaults and every part, else
-bench/out/accuracy-partial.json.
+`BENCH_OVERRIDES` (JSON) adds fields to every pretrain and finetune spec (`BENCH_FINETUNE_OVERRIDES` to the
+finetune specs only), to measure one change at a time against the defaults; `BENCH_SEEDS`, `BENCH_SUBSETS`,
+`BENCH_BUDGETS` narrow a run. Writes bench/accuracy.json and docs/benchmarks.md for a run with the defaults and
+every part, else bench/out/accuracy-partial.json.
 """
 
 from __future__ import annotations
@@ -40,6 +40,7 @@ SEEDS = tuple(int(s) for s in os.environ.get("BENCH_SEEDS", "0,1,2").split(","))
 SUBSETS = tuple(os.environ.get("BENCH_SUBSETS", "s1+s2,s2,s1").split(","))
 BUDGETS = tuple(os.environ.get("BENCH_BUDGETS", "half,few").split(","))
 OVERRIDES: dict[str, Any] = json.loads(os.environ.get("BENCH_OVERRIDES", "{}"))
+FINETUNE_OVERRIDES: dict[str, Any] = json.loads(os.environ.get("BENCH_FINETUNE_OVERRIDES", "{}"))
 FEW_POLYGONS = 3
 RF_TREES = 300
 
@@ -158,7 +159,7 @@ def _omnisat_map(ds: Dataset, home: Path, subset: list[str], labels: Path, model
 
     name = f"{out.stem}-model"
     spec = {**_imagery(ds, subset), "labels": str(labels), "class_field": ds.class_field, "out_model": name,
-            "seed": seed, **OVERRIDES}
+            "seed": seed, **OVERRIDES, **FINETUNE_OVERRIDES}
     if model:
         spec["model"] = model
         spec.pop("size", None)
@@ -288,12 +289,15 @@ def run() -> dict[str, Any]:
     datasets = [d for d in (worldcereal(),) if d is not None]
     if not datasets:
         return {"skipped": f"{EODATA} not found: the accuracy benchmark needs ../shared/eodata"}
-    result: dict[str, Any] = {"overrides": OVERRIDES, "seeds": list(SEEDS), "subsets": list(SUBSETS),
+    overrides = {**OVERRIDES, **{f"finetune.{k}": v for k, v in FINETUNE_OVERRIDES.items()}}
+    result: dict[str, Any] = {"overrides": overrides,
+                              "seeds": list(SEEDS), "subsets": list(SUBSETS),
                               "budgets": list(BUDGETS), "datasets": {}}
     for ds in datasets:
         result["datasets"][ds.name] = evaluate(ds)
     result["summary"] = summarise([r for d in result["datasets"].values() for r in d["runs"]])
-    complete = not OVERRIDES and len(SEEDS) >= 3 and set(SUBSETS) == {"s1+s2", "s2", "s1"} and len(BUDGETS) == 2
+    complete = (not overrides and len(SEEDS) >= 3 and set(SUBSETS) == {"s1+s2", "s2", "s1"}
+                and len(BUDGETS) == 2)
     target = REPO / "bench" / "accuracy.json" if complete else REPO / "bench" / "out" / "accuracy-partial.json"
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(json.dumps(result, indent=2))
@@ -312,8 +316,8 @@ def write_markdown(result: dict[str, Any], path: Path) -> None:
              "macro F1 (what the model card and the dock report), to set beside the test figure.", "",
              f"This run: modality subsets {', '.join(result.get('subsets', SUBSETS))}; budgets "
              f"{', '.join(result.get('budgets', BUDGETS))}; seeds {', '.join(map(str, result['seeds']))}; "
-             f"spec overrides {json.dumps(result['overrides']) if result['overrides'] else 'none (the defaults)'}.",
-             ""]
+             f"spec overrides {json.dumps(result['overrides']) if result['overrides'] else 'none (the defaults)'}."
+             + (f" {result['note']}." if result.get("note") else ""), ""]
     for name, ds in result["datasets"].items():
         lines += [f"### {ds['dataset']}", "", f"Classes: {', '.join(ds['classes'])}.", "",
                   "| modalities | budget | method | macro F1 | overall accuracy | val F1 | train s/km² |",
